@@ -1,0 +1,36 @@
+# The two commands that matter: `make lab` (the main job) and `make test` (the whole suite).
+# Both install what is missing first and say so; neither needs anything but Node 20, make and apt.
+
+SHELL := /bin/bash
+NODE_STAMP := node_modules/.package-lock.json
+
+.PHONY: lab test deps typecheck bench clean help
+
+help:
+	@echo "make lab    replay every capture, run property tests (quick) and lab scenarios; report"
+	@echo "make test   the whole vitest suite, including real-peer tests (installs Debian packages it needs)"
+	@echo "make deps   install the Debian packages the real-peer tests use (tshark, tcpdump, nginx, ...)"
+	@echo "make bench  benchmarks, printed as ratios against a peer run side by side"
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "make: installing npm dependencies (npm ci)"
+	npm ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+lab: $(NODE_STAMP)
+	node bin/sultry.js lab --all
+
+deps:
+	@bash scripts/deps.sh
+
+typecheck: $(NODE_STAMP)
+	npx tsc --noEmit
+
+test: $(NODE_STAMP) deps typecheck
+	npx vitest run
+
+bench: $(NODE_STAMP)
+	node bin/sultry.js bench
+
+clean:
+	rm -rf out

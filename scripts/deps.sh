@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the real-peer tests need, only those that are missing, and says so.
+set -euo pipefail
+# binary -> Debian package
+declare -A need=(
+  [tshark]=tshark
+  [tcpdump]=tcpdump
+  [openssl]=openssl
+  [curl]=curl
+  [nginx]=nginx
+)
+missing=()
+for bin in "${!need[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${need[$bin]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+  command -v sudo >/dev/null || { echo "deps: need root to apt-get install ${missing[*]}" >&2; exit 1; }
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
