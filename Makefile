@@ -2,6 +2,7 @@
 # Both install what is missing first and say so; neither needs anything but Node 20, make and apt.
 
 SHELL := /bin/bash
+SEED ?= 1
 NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: lab test deps typecheck bench clean help
@@ -18,7 +19,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 
 lab: $(NODE_STAMP)
-	node bin/sultry.js lab --all
+	node bin/sultry.js lab --all --seed $(SEED)
 
 deps:
 	@bash scripts/deps.sh
