@@ -1,0 +1,141 @@
+// Channel cells (tor-spec §3, "Cell Packet format"; spec.torproject.org/tor-spec/cell-packet-format.html).
+// Framing only: CircID | Command | body, where the body is 509 bytes for fixed-length cells and
+// u16-length-prefixed for variable-length ones. What a body means is chan-msg.ts's business.
+
+import { Reader, WireError, Writer, concatBytes, isTruncated } from '../bytes.js'
+
+/** Channel commands (tor-spec §3, table of CMD values). */
+export const ChanCmd = {
+  PADDING: 0,
+  CREATE: 1,
+  CREATED: 2,
+  RELAY: 3,
+  DESTROY: 4,
+  CREATE_FAST: 5,
+  CREATED_FAST: 6,
+  VERSIONS: 7,
+  NETINFO: 8,
+  RELAY_EARLY: 9,
+  CREATE2: 10,
+  CREATED2: 11,
+  PADDING_NEGOTIATE: 12,
+  VPADDING: 128,
+  CERTS: 129,
+  AUTH_CHALLENGE: 130,
+  AUTHENTICATE: 131,
+  AUTHORIZE: 132,
+} as const
+
+/** Body length of every fixed-length cell (CELL_BODY_LEN / PAYLOAD_LEN). */
+export const CELL_BODY_LEN = 509
+/** Largest variable-length body the u16 length field can state. */
+export const MAX_VAR_BODY_LEN = 0xffff
+
+/** VERSIONS (7) and every command >= 128 are variable-length; the rest are fixed (tor-spec §3). */
+export function isVariableLength(command: number): boolean {
+  return command === ChanCmd.VERSIONS || command >= 128
+}
+
+/** Link protocol 4 and later use 4-byte circuit IDs; 3 and earlier 2-byte ones (tor-spec §3). */
+export function circIdLenFor(linkVersion: number): 2 | 4 {
+  return linkVersion >= 4 ? 4 : 2
+}
+
+export interface ChannelCell {
+  circId: number
+  command: number
+  /** Fixed-length cells: exactly 509 bytes once decoded (shorter bodies are zero-padded when encoded). */
+  body: Uint8Array
+}
+
+export function encodeCell(cell: ChannelCell, circIdLen: 2 | 4): Uint8Array {
+  const w = new Writer(circIdLen + 3 + Math.max(cell.body.length, CELL_BODY_LEN))
+  if (circIdLen === 2) w.u16(cell.circId)
+  else w.u32(cell.circId)
+  w.u8(cell.command)
+  if (isVariableLength(cell.command)) {
+    if (cell.body.length > MAX_VAR_BODY_LEN) throw new WireError('too-large', `variable cell body of ${cell.body.length} bytes`)
+    w.u16(cell.body.length).bytes(cell.body)
+  } else {
+    if (cell.body.length > CELL_BODY_LEN) throw new WireError('bad-length', `fixed cell body of ${cell.body.length} > ${CELL_BODY_LEN}`)
+    w.bytes(cell.body).bytes(new Uint8Array(CELL_BODY_LEN - cell.body.length))
+  }
+  return w.finish()
+}
+
+/**
+ * Decodes one cell from the front of `buf`. A short buffer throws `truncated` with the number of
+ * bytes still missing; nothing else can go wrong in framing, since every length is representable.
+ */
+export function decodeCell(buf: Uint8Array, circIdLen: 2 | 4): { cell: ChannelCell; used: number } {
+  const r = new Reader(buf, 'channel cell')
+  const circId = circIdLen === 2 ? r.u16() : r.u32()
+  const command = r.u8()
+  const length = isVariableLength(command) ? r.u16() : CELL_BODY_LEN
+  const body = r.bytes(length)
+  return { cell: { circId, command, body }, used: r.offset }
+}
+
+export type CellEvent = { kind: 'cell'; cell: ChannelCell } | { kind: 'error'; error: WireError }
+
+/**
+ * Sans-IO framer: feed bytes in any chunking, get whole cells. The first cell on a channel is
+ * VERSIONS and always has a 2-byte CircID; after it the reader holds back the remaining bytes until
+ * `setLinkVersion` says which CircID length the negotiated version uses.
+ */
+export class CellReader {
+  private pending: Uint8Array = new Uint8Array(0)
+  private circIdLen: 2 | 4 = 2
+  private negotiated = false
+  private sawVersions = false
+  private failed: WireError | undefined
+
+  /** Call once, after the VERSIONS exchange; returns cells already buffered behind VERSIONS. */
+  setLinkVersion(linkVersion: number): CellEvent[] {
+    if (!Number.isInteger(linkVersion) || linkVersion < 1 || linkVersion > 0xffff) {
+      throw new WireError('bad-value', `link protocol version ${linkVersion}`)
+    }
+    this.circIdLen = circIdLenFor(linkVersion)
+    this.negotiated = true
+    return this.drain()
+  }
+
+  get linkVersionKnown(): boolean {
+    return this.negotiated
+  }
+
+  receive(chunk: Uint8Array): CellEvent[] {
+    if (this.failed) return [{ kind: 'error', error: this.failed }]
+    this.pending = concatBytes(this.pending, chunk) // a copy: callers may reuse their chunk buffer
+    return this.drain()
+  }
+
+  private drain(): CellEvent[] {
+    const events: CellEvent[] = []
+    if (this.failed) return [{ kind: 'error', error: this.failed }]
+    while (this.negotiated || !this.sawVersions) {
+      let decoded: { cell: ChannelCell; used: number }
+      try {
+        decoded = decodeCell(this.pending, this.circIdLen)
+      } catch (e) {
+        if (isTruncated(e)) break
+        this.failed = e instanceof WireError ? e : new WireError('bad-value', String(e))
+        events.push({ kind: 'error', error: this.failed })
+        break
+      }
+      const { cell, used } = decoded
+      this.pending = this.pending.subarray(used)
+      if (!this.negotiated && !this.sawVersions) {
+        // Only VERSIONS may open a channel; anything else means this is not a Tor link.
+        if (cell.command !== ChanCmd.VERSIONS) {
+          this.failed = new WireError('bad-value', `first cell has command ${cell.command}, not VERSIONS`)
+          events.push({ kind: 'error', error: this.failed })
+          break
+        }
+        this.sawVersions = true
+      }
+      events.push({ kind: 'cell', cell: { ...cell, body: cell.body.slice() } })
+    }
+    return events
+  }
+}
