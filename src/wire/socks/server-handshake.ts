@@ -60,6 +60,7 @@ const SOCKS4_COMMANDS: Record<number, SocksCommand> = {
   [Socks4Command.connect]: 'connect',
   [Socks4Command.bind]: 'bind',
   [Socks4Command.resolve]: 'resolve',
+  [Socks4Command.resolvePtr]: 'resolve-ptr',
 }
 
 export class SocksServerHandshake {

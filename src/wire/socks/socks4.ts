@@ -7,7 +7,8 @@ import { domainFromOctets, domainToOctets, ipv4FromText, ipv4ToText } from './ad
 import { octetsToString, stringToOctets } from './userpass.js'
 
 export const SOCKS4_VERSION = 4
-export const Socks4Command = { connect: 1, bind: 2, resolve: 0xf0 } as const
+// Tor accepts its RESOLVE and RESOLVE_PTR in SOCKS4 too (tor src/trunnel/socks5.trunnel, socks4_client_request).
+export const Socks4Command = { connect: 1, bind: 2, resolve: 0xf0, resolvePtr: 0xf1 } as const
 
 /** CD values of a reply (90–93). */
 export const Socks4ReplyCode = {
