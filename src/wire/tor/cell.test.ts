@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import { concatBytes, fromHex } from '../bytes.js'
+import { CellReader, ChanCmd, encodeCell } from './cell.js'
+
+describe('CellReader', () => {
+  const versions = encodeCell({ circId: 0, command: ChanCmd.VERSIONS, body: fromHex('00040005') }, 2)
+  const certs = encodeCell({ circId: 0, command: ChanCmd.CERTS, body: fromHex('00') }, 4)
+  const netinfo = encodeCell({ circId: 0, command: ChanCmd.NETINFO, body: fromHex('00000000 04 04 7F000001 00') }, 4)
+
+  it('holds cells behind VERSIONS until the link version is known, then frames them with 4-byte CircIDs', () => {
+    const reader = new CellReader()
+    const first = reader.receive(concatBytes(versions, certs, netinfo))
+    expect(first.map((e) => (e.kind === 'cell' ? e.cell.command : e.kind))).toEqual([ChanCmd.VERSIONS])
+    const rest = reader.setLinkVersion(5)
+    expect(rest.map((e) => (e.kind === 'cell' ? [e.cell.command, e.cell.body.length] : e.kind))).toEqual([
+      [ChanCmd.CERTS, 1],
+      [ChanCmd.NETINFO, 509],
+    ])
+  })
+
+  it('uses 2-byte CircIDs throughout on link protocol 3', () => {
+    const reader = new CellReader()
+    reader.receive(versions)
+    reader.setLinkVersion(3)
+    const padding = encodeCell({ circId: 7, command: ChanCmd.PADDING, body: new Uint8Array(0) }, 2)
+    const events = reader.receive(padding)
+    expect(events).toHaveLength(1)
+    expect(events[0].kind === 'cell' && events[0].cell.circId).toBe(7)
+  })
+
+  it('refuses a channel that does not open with VERSIONS', () => {
+    const reader = new CellReader()
+    const events = reader.receive(encodeCell({ circId: 0, command: ChanCmd.CERTS, body: new Uint8Array(0) }, 2))
+    expect(events.map((e) => e.kind)).toEqual(['error'])
+    expect(reader.receive(versions).map((e) => e.kind)).toEqual(['error'])
+  })
+})
