@@ -54,4 +54,9 @@ export interface World {
   net: Net
   /** Structured trace of what happened; sim hashes it for the determinism check. */
   trace(event: string, detail?: Record<string, unknown>): void
+  /**
+   * Where TLS endpoints report their secrets (one SSLKEYLOGFILE line each), so a tapped run can be
+   * decrypted; absent when nobody collects them.
+   */
+  keylog?(line: string): void
 }

@@ -1,0 +1,6 @@
+// Every lab scenario, in the order `sultry lab` runs them.
+
+import type { Scenario } from '../scenario.js'
+import { echo } from './echo.js'
+
+export const scenarios: Scenario[] = [echo]
