@@ -7,12 +7,19 @@
 // Buffering is bounded: in every state the engine waits only while the pending bytes are a proper
 // prefix of one legal message, so a trickling peer never grows it past the largest such message.
 
-import { concatBytes, isTruncated, WireError } from '../bytes.js'
+import { isTruncated, WireError } from '../bytes.js'
 import { addressTypeOf, ATYP, atypOf, isIpv4Text, isIpv6Text, type AddressType } from './address.js'
 import { decodeClientGreeting, encodeMethodSelection, Method, SOCKS5_VERSION } from './greeting.js'
 import { Command, decodeSocks5Request } from './request.js'
 import { encodeSocks5Reply, Socks5ReplyCode, type Socks5ReplyName } from './reply.js'
-import { decodeSocks4Request, encodeSocks4Reply, Socks4Command, Socks4ReplyCode, SOCKS4_VERSION } from './socks4.js'
+import {
+  decodeSocks4Request,
+  encodeSocks4Reply,
+  Socks4Command,
+  Socks4ReplyCode,
+  socks4RequestIncomplete,
+  SOCKS4_VERSION,
+} from './socks4.js'
 import { decodeUserPassRequest, encodeUserPassResponse, USERPASS_VERSION, UserPassStatus } from './userpass.js'
 
 export type SocksCommand = 'connect' | 'bind' | 'udp-associate' | 'resolve' | 'resolve-ptr'
@@ -65,7 +72,11 @@ const SOCKS4_COMMANDS: Record<number, SocksCommand> = {
 
 export class SocksServerHandshake {
   private state: State = 'start'
-  private pending: Uint8Array = new Uint8Array(0)
+  /** Bytes not yet consumed: store[0, length). Grown by doubling, never past one message plus a chunk. */
+  private store: Uint8Array = new Uint8Array(0)
+  private length = 0
+  /** Fewer pending bytes than this and the decoder has already said "truncated". */
+  private waitFor = 0
   private version: 4 | 5 | undefined
   private username: string | undefined
   private password: string | undefined
@@ -79,7 +90,11 @@ export class SocksServerHandshake {
 
   /** Bytes held while waiting for the rest of a message. */
   get buffered(): number {
-    return this.pending.length
+    return this.length
+  }
+
+  private get pending(): Uint8Array {
+    return this.store.subarray(0, this.length)
   }
 
   get finished(): boolean {
@@ -90,20 +105,35 @@ export class SocksServerHandshake {
   receive(chunk: Uint8Array): SocksServerEvent[] {
     if (this.state === 'done') throw new Error('SocksServerHandshake: bytes after the request belong to the stream')
     if (this.state === 'failed') return []
-    this.pending = this.pending.length === 0 ? chunk : concatBytes(this.pending, chunk)
+    this.append(chunk)
     const events: SocksServerEvent[] = []
-    while (!this.finished && this.pending.length > 0) {
+    while (!this.finished && this.length > 0 && this.length >= this.waitFor && !this.socks4Incomplete()) {
       try {
         this.step(events)
       } catch (e) {
-        if (isTruncated(e)) break
+        if (isTruncated(e)) {
+          this.waitFor = this.length + e.needed
+          break
+        }
         if (!(e instanceof WireError)) throw e
         events.push(this.fail(e, this.failureReply()))
       }
     }
-    // Copy so the event never aliases a buffer the driver may reuse.
-    if (this.pending.length > 0 && !this.finished) this.pending = this.pending.slice()
     return events
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (this.length + chunk.length > this.store.length) {
+      const next = new Uint8Array(Math.max(this.length + chunk.length, 2 * this.store.length, 64))
+      next.set(this.pending)
+      this.store = next
+    }
+    this.store.set(chunk, this.length)
+    this.length += chunk.length
+  }
+
+  private socks4Incomplete(): boolean {
+    return this.state === 'socks4' && socks4RequestIncomplete(this.pending)
   }
 
   /** The reply for the request: SOCKS5 with its REP, SOCKS4 as 90 (succeeded) or 91 (anything else). */
@@ -214,7 +244,8 @@ export class SocksServerHandshake {
     req: Omit<SocksRequestEvent, 'kind' | 'leftover' | 'username' | 'password'>,
   ): void {
     const leftover = this.pending.slice(used)
-    this.pending = new Uint8Array(0)
+    this.store = new Uint8Array(0)
+    this.length = 0
     this.state = 'done'
     const ev: SocksRequestEvent = { kind: 'request', ...req, leftover }
     if (this.username !== undefined) ev.username = this.username
@@ -223,12 +254,15 @@ export class SocksServerHandshake {
   }
 
   private consume(n: number): void {
-    this.pending = this.pending.subarray(n)
+    this.store.copyWithin(0, n, this.length)
+    this.length -= n
+    this.waitFor = 0
   }
 
   private fail(error: WireError, reply: Uint8Array): SocksServerEvent {
     this.state = 'failed'
-    this.pending = new Uint8Array(0)
+    this.store = new Uint8Array(0)
+    this.length = 0
     return { kind: 'error', error, reply }
   }
 

@@ -81,21 +81,35 @@ export function encodeSocks4Reply(p: Socks4Reply): Uint8Array {
   return new Writer(8).u8(p.vn).u8(p.cd).u16(p.dstPort).bytes(ipv4FromText(p.dstIp)).finish()
 }
 
-/** Without a length field only a cap bounds the wait: past it the peer is not speaking SOCKS4. */
+/**
+ * Where the NUL ending a string at `from` is: its index, 'wait' if it may still come, or
+ * 'too-large' past the cap — without a length field only a cap bounds the wait.
+ */
+function findNul(buf: Uint8Array, from: number): number | 'wait' | 'too-large' {
+  const limit = Math.min(buf.length, from + MAX_SOCKS4_STRING + 1)
+  for (let i = from; i < limit; i++) if (buf[i] === 0) return i
+  return buf.length - from > MAX_SOCKS4_STRING ? 'too-large' : 'wait'
+}
+
+/**
+ * True when decodeSocks4Request would only say `truncated`: lets a streaming caller skip
+ * re-parsing (and an exception) on every byte a trickling peer sends.
+ */
+export function socks4RequestIncomplete(buf: Uint8Array): boolean {
+  if (buf.length < 8) return true
+  const user = findNul(buf, 8)
+  if (user === 'wait') return true
+  if (user === 'too-large' || !isSocks4aDstIp(buf.subarray(4, 8))) return false
+  return findNul(buf, user + 1) === 'wait'
+}
+
 function readNulTerminated(r: Reader, field: string): Uint8Array {
-  const { buf, offset } = r
-  const limit = Math.min(buf.length, offset + MAX_SOCKS4_STRING + 1)
-  for (let i = offset; i < limit; i++) {
-    if (buf[i] === 0) {
-      const s = r.bytes(i - offset)
-      r.skip(1)
-      return s
-    }
-  }
-  if (buf.length - offset > MAX_SOCKS4_STRING) {
-    throw new WireError('too-large', `${r.what}: ${field} longer than ${MAX_SOCKS4_STRING} octets`)
-  }
-  throw WireError.truncated(1, `${r.what}: ${field}`)
+  const at = findNul(r.buf, r.offset)
+  if (at === 'too-large') throw new WireError('too-large', `${r.what}: ${field} longer than ${MAX_SOCKS4_STRING} octets`)
+  if (at === 'wait') throw WireError.truncated(1, `${r.what}: ${field}`)
+  const s = r.bytes(at - r.offset)
+  r.skip(1)
+  return s
 }
 
 function writeNulTerminated(w: Writer, s: Uint8Array, field: string): void {
