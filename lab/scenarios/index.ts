@@ -2,5 +2,6 @@
 
 import type { Scenario } from '../scenario.js'
 import { echo } from './echo.js'
+import { tlsHandshake } from './tls-handshake.js'
 
-export const scenarios: Scenario[] = [echo]
+export const scenarios: Scenario[] = [echo, tlsHandshake]
