@@ -203,10 +203,10 @@ function dissectDirection(stream: Uint8Array, dir: Direction, tls13Known?: boole
       const hs = summarizeHandshake(ev.message, dir, (e) => setError(e.code, e.message, framed.records[ev.message.firstRecord].offset))
       out.handshakes.push(hs)
       const sh = hs.serverHello
-      if (sh && !sh.helloRetryRequest) {
-        afterServerHello = true
-        if (tls13Known === undefined && sh.selectedVersion === TLS13) tls13 = true
-      }
+      // A HelloRetryRequest exists only in TLS 1.3, so it already settles the version (and the
+      // CCS a middlebox-compatible server sends after it must not start TLS 1.2 encryption).
+      if (sh && tls13Known === undefined && sh.selectedVersion === TLS13) tls13 = true
+      if (sh && !sh.helloRetryRequest) afterServerHello = true
     }
   })
   if (handshakes.pending > 0 && !handshakes.failed) {
