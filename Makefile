@@ -31,7 +31,7 @@ test: $(NODE_STAMP) deps typecheck
 	npx vitest run
 
 bench: $(NODE_STAMP)
-	node bin/sultry.js bench
+	npx tsx bench/index.ts $(B)
 
 clean:
 	rm -rf out
