@@ -17,19 +17,31 @@ export interface FollowedStream {
 
 /**
  * `tshark -q -z follow,tcp,raw,N`: one hex line per segment; lines from node 1 are tab-indented
- * (lab.md §6, "Follow TCP").
+ * (lab.md §6, "Follow TCP"). Several streams can be followed in one tshark run.
  */
 export function followTcp(file: string, stream: number): FollowedStream {
-  const out = tshark(['-r', file, '-q', '-z', `follow,tcp,raw,${stream}`])
-  const lines = out.split('\n')
-  const node = (i: number): string => (lines.find((l) => l.startsWith(`Node ${i}: `)) ?? '').slice(`Node ${i}: `.length).trim()
-  const start = lines.findIndex((l) => l.startsWith('Node 1: ')) + 1
-  let h0 = ''
-  let h1 = ''
-  for (const l of lines.slice(start)) {
-    if (l.startsWith('====')) break
-    if (l.startsWith('\t')) h1 += l.trim()
-    else h0 += l.trim()
+  return followTcpMany(file, [stream])[0]
+}
+
+export function followTcpMany(file: string, streams: number[]): FollowedStream[] {
+  const out = tshark(['-r', file, '-q', ...streams.flatMap((n) => ['-z', `follow,tcp,raw,${n}`])])
+  const blocks = new Map<number, FollowedStream>()
+  for (const block of out.split(/^=+$/m)) {
+    const id = /Filter: tcp\.stream eq (\d+)/.exec(block)
+    if (!id) continue
+    const lines = block.split('\n')
+    const node = (i: number): string => (lines.find((l) => l.startsWith(`Node ${i}: `)) ?? '').slice(`Node ${i}: `.length).trim()
+    let h0 = ''
+    let h1 = ''
+    for (const l of lines.slice(lines.findIndex((l) => l.startsWith('Node 1: ')) + 1)) {
+      if (l.startsWith('\t')) h1 += l.trim()
+      else h0 += l.trim()
+    }
+    blocks.set(Number(id[1]), { node0: node(0), node1: node(1), fromNode0: fromHex(h0), fromNode1: fromHex(h1) })
   }
-  return { node0: node(0), node1: node(1), fromNode0: fromHex(h0), fromNode1: fromHex(h1) }
+  return streams.map((n) => {
+    const b = blocks.get(n)
+    if (!b) throw new Error(`tshark printed no follow block for tcp.stream ${n}`)
+    return b
+  })
 }

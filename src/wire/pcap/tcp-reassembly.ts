@@ -4,8 +4,10 @@
 //
 // Per direction: offsets are relative to the ISN (from the SYN, else the first segment seen);
 // sequence numbers are compared modulo 2^32 against the next expected offset, so wraparound and
-// streams beyond 4 GiB work. Out-of-order segments wait in a bounded buffer; where copies of a
-// byte disagree, the copy that arrived first wins. When the buffer is full, or at finish(), the
+// streams beyond 4 GiB work. Out-of-order segments wait in a bounded buffer. Where copies of a
+// byte disagree, the first copy to reach the in-order edge wins: a segment at or before the edge
+// adds only its bytes beyond it, and waiting segments are taken in arrival order whenever they
+// touch the edge (the rule tshark's follow,tcp applies; checked against it in the tests). When the buffer is full, or at finish(), the
 // hole before the earliest waiting segment is given up on and recorded as a gap.
 
 import { Writer } from '../bytes.js'
@@ -85,26 +87,33 @@ class Direction {
   }
 
   add(p: Pending, delivered: Uint8Array[]): void {
-    if (p.offset + p.data.length <= this.next) return // a retransmission of delivered bytes
-    this.pending.push(p)
-    this.pendingBytes += p.data.length
+    if (p.offset <= this.next) this.deliver(p, delivered)
+    else {
+      this.pending.push(p)
+      this.pendingBytes += p.data.length
+    }
     this.drain(delivered)
   }
 
+  /** Delivers the part of `p` beyond what was already delivered (earlier copies win). */
+  private deliver(p: Pending, delivered: Uint8Array[]): void {
+    const end = p.offset + p.data.length
+    if (end <= this.next) return
+    const piece = p.data.subarray(this.next - p.offset)
+    this.chunks.push({ ts: p.ts, offset: this.out.length, length: piece.length })
+    this.out.bytes(piece)
+    delivered.push(piece)
+    this.next = end
+  }
+
+  /** Moves waiting segments that now touch the delivered edge, in arrival order, as tshark does. */
   drain(delivered: Uint8Array[]): void {
     for (;;) {
-      this.dropDelivered()
       const i = this.pending.findIndex((p) => p.offset <= this.next)
       if (i < 0) return
-      const best = this.pending[i]
-      // Bytes that an earlier-arriving segment also holds are left for that segment.
-      let limit = best.offset + best.data.length
-      for (let j = 0; j < i; j++) limit = Math.min(limit, this.pending[j].offset)
-      const piece = best.data.subarray(this.next - best.offset, limit - best.offset)
-      this.chunks.push({ ts: best.ts, offset: this.out.length, length: piece.length })
-      this.out.bytes(piece)
-      delivered.push(piece)
-      this.next = limit
+      const [p] = this.pending.splice(i, 1)
+      this.pendingBytes -= p.data.length
+      this.deliver(p, delivered)
     }
   }
 
@@ -118,12 +127,6 @@ class Direction {
       this.next = start
     }
     this.drain(delivered)
-  }
-
-  private dropDelivered(): void {
-    if (!this.pending.some((p) => p.offset + p.data.length <= this.next)) return
-    this.pending = this.pending.filter((p) => p.offset + p.data.length > this.next)
-    this.pendingBytes = this.pending.reduce((n, p) => n + p.data.length, 0)
   }
 
   result(): DirectionStream {
