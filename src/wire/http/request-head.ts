@@ -60,11 +60,12 @@ function checkRequestFraming(head: RequestHead): void {
   }
 }
 
+/** Refuses what parseRequestHead would refuse, so nothing we send is a smuggling candidate. */
 export function encodeRequestHead(h: RequestHeadFields): Uint8Array {
   if (!isToken(h.method)) throw new WireError('bad-value', `${WHAT}: bad method ${JSON.stringify(h.method)}`)
-  targetForm(h.method, h.target)
   checkVersion(h.version, WHAT)
   for (const f of h.headers) checkField(f, WHAT)
+  checkRequestFraming(new RequestHead(h.method, h.target, h.version, h.headers))
   const lines = [`${h.method} ${h.target} ${h.version}`, ...h.headers.map(([n, v]) => `${n}: ${v}`)]
   return latin1Bytes(lines.join('\r\n') + '\r\n\r\n')
 }

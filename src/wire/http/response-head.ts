@@ -60,6 +60,7 @@ export function encodeResponseHead(h: ResponseHeadFields): Uint8Array {
   if (!Number.isInteger(h.status) || h.status < 100 || h.status > 599) throw new WireError('bad-value', `${WHAT}: status ${h.status}`)
   checkReason(h.reason)
   for (const f of h.headers) checkField(f, WHAT)
+  contentLength(new ResponseHead(h.version, h.status, h.reason, h.headers), WHAT)
   const lines = [`${h.version} ${h.status} ${h.reason}`, ...h.headers.map(([n, v]) => `${n}: ${v}`)]
   return latin1Bytes(lines.join('\r\n') + '\r\n\r\n')
 }

@@ -87,6 +87,7 @@ describe('SOCKS5 request and reply (RFC 1928 §4–§6)', () => {
     expect(used).toBe(bytes.length)
     expect(encodeSocks5Request(request)).toEqual(bytes)
   })
+  // RFC 1928 §4/§5: ATYP 01 with 4 octets, ATYP 04 with 16 octets; RFC 5737/3849 documentation addresses.
   it('decodes IPv4 and IPv6 DST.ADDR', () => {
     expect(decodeSocks5Request(fromHex('05 01 00 01 c0 00 02 01 1f 90')).request.dstAddr).toBe('192.0.2.1')
     const v6 = decodeSocks5Request(fromHex('05 01 00 04 20010db8000000000000000000000001 01 bb')).request
@@ -110,11 +111,13 @@ describe('SOCKS5 request and reply (RFC 1928 §4–§6)', () => {
     expect(code(() => decodeSocks5Request(fromHex('05 01 00 02 00 00')))).toBe('unsupported')
   })
   it('writes IPv6 text per RFC 5952 and reads every text form', () => {
-    // RFC 5952 §4.2.3: the first of equal-length zero runs is the one shortened.
-    expect(ipv6ToText(fromHex('20010db8000000010000000000000001'))).toBe('2001:db8:0:1::1')
+    // RFC 5952 §4.2.3: the longest run of zero groups is shortened ...
+    expect(ipv6ToText(fromHex('20010000000000010000000000000001'))).toBe('2001:0:0:1::1')
+    // ... and of equal runs the first: the RFC's own example 2001:db8:0:0:1:0:0:1.
     expect(ipv6ToText(fromHex('20010db8000000000001000000000001'))).toBe('2001:db8::1:0:0:1')
     // RFC 5952 §4.2.2: a single zero group is not shortened.
     expect(ipv6ToText(fromHex('20010db8000000010001000100010001'))).toBe('2001:db8:0:1:1:1:1:1')
+    // RFC 4291 §2.2 form 3 (trailing dotted quad) and §2.5.2 (the unspecified address).
     expect(toHex(ipv6FromText('::ffff:192.0.2.1'))).toBe('00000000000000000000ffffc0000201')
     expect(toHex(ipv6FromText('::'))).toBe('0'.repeat(32))
     for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', ':1', 'g::']) {

@@ -1,3 +1,6 @@
+// Handshake byte strings are written by hand from the message tables of RFC 1928 (§3 greeting,
+// §4 request, §6 reply), RFC 1929 §2, the SOCKS4/SOCKS4a documents and Tor's socks-extensions.txt
+// (RESOLVE F0, RESOLVE_PTR F1). 192.0.2.0/24 is the RFC 5737 documentation range.
 import { describe, expect, it } from 'vitest'
 import { concatBytes, fromHex, toHex } from '../bytes.js'
 import { SocksServerHandshake, type SocksServerEvent } from './server-handshake.js'
