@@ -17,7 +17,7 @@ const bytes = (maxLength: number, minLength = 0) => fc.uint8Array({ minLength, m
 const exact = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
 
 const KNOWN = new Set<number>(Object.values(ChanCmd))
-const opaqueCommand = u8.filter((c) => !KNOWN.has(c) || c === ChanCmd.CREATE || c === ChanCmd.CREATED || c === ChanCmd.CREATE_FAST || c === ChanCmd.CREATED_FAST || c === ChanCmd.AUTHENTICATE || c === ChanCmd.AUTHORIZE)
+const opaqueCommand = u8.filter((c) => !KNOWN.has(c) || c === ChanCmd.CREATE || c === ChanCmd.CREATED || c === ChanCmd.AUTHENTICATE || c === ChanCmd.AUTHORIZE)
 
 const netinfoAddress = fc.record({ type: u8, value: bytes(16) })
 
@@ -35,6 +35,8 @@ const chanMsgArb: fc.Arbitrary<ChanMsg> = fc.oneof(
   fc.record({ cmd: fc.constant('AUTH_CHALLENGE' as const), challenge: exact(32), methods: fc.array(u16, { maxLength: 16, size: 'max' }) }),
   fc.record({ cmd: fc.constant('CREATE2' as const), handshakeType: u16, handshakeData: bytes(CELL_BODY_LEN - 4) }),
   fc.record({ cmd: fc.constant('CREATED2' as const), handshakeData: bytes(CELL_BODY_LEN - 2) }),
+  fc.record({ cmd: fc.constant('CREATE_FAST' as const), handshakeData: exact(20) }),
+  fc.record({ cmd: fc.constant('CREATED_FAST' as const), handshakeData: exact(40) }),
   fc.record({ cmd: fc.constant('DESTROY' as const), reason: u8 }),
   fc.record({ cmd: fc.constantFrom('RELAY' as const, 'RELAY_EARLY' as const), body: exact(CELL_BODY_LEN) }),
   fc.record({ cmd: fc.constant('PADDING_NEGOTIATE' as const), version: fc.constant(0 as const), command: u8, itoLowMs: u16, itoHighMs: u16 }),

@@ -56,6 +56,13 @@ describe('channel messages (arti testvec_chanmsg.rs)', () => {
     check(ChanCmd.CREATED2, `0040 ${hs}`, { cmd: 'CREATED2', handshakeData: fromHex(hs) }, true)
   })
 
+  it('CREATE_FAST and CREATED_FAST', () => {
+    const x = '0DC2A5EB921EF4B71F41184A99F4FAD99620A648'
+    check(ChanCmd.CREATE_FAST, x, { cmd: 'CREATE_FAST', handshakeData: fromHex(x) }, true)
+    const y = '03B74250B01D09FDA72B70D63AE7994926F13055BED23485F6B3C8C3CEAFE1DF48A9FF8BAC4993FC'
+    check(ChanCmd.CREATED_FAST, y, { cmd: 'CREATED_FAST', handshakeData: fromHex(y) }, true)
+  })
+
   it('DESTROY reasons', () => {
     check(ChanCmd.DESTROY, '04', { cmd: 'DESTROY', reason: 4 }, true)
     check(ChanCmd.DESTROY, '0000', { cmd: 'DESTROY', reason: 0 }, true)

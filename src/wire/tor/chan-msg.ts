@@ -51,13 +51,18 @@ export type ChanMsg =
   | { cmd: 'AUTH_CHALLENGE'; challenge: Uint8Array; methods: number[] }
   | { cmd: 'CREATE2'; handshakeType: number; handshakeData: Uint8Array }
   | { cmd: 'CREATED2'; handshakeData: Uint8Array }
+  /** CREATE_FAST: X (20 bytes); CREATED_FAST: Y | KH (40 bytes) (tor-spec §5.1.5). */
+  | { cmd: 'CREATE_FAST'; handshakeData: Uint8Array }
+  | { cmd: 'CREATED_FAST'; handshakeData: Uint8Array }
   | { cmd: 'DESTROY'; reason: number }
   | { cmd: 'RELAY' | 'RELAY_EARLY'; body: Uint8Array }
   | { cmd: 'PADDING_NEGOTIATE'; version: 0; command: number; itoLowMs: number; itoHighMs: number }
-  /** Any other command (CREATE_FAST, AUTHENTICATE, unassigned …): the body, uninterpreted. */
+  /** Any other command (CREATE/CREATED, AUTHENTICATE, AUTHORIZE, unassigned …): the body, uninterpreted. */
   | { cmd: 'opaque'; command: number; body: Uint8Array }
 
 const AUTH_CHALLENGE_LEN = 32
+const CREATE_FAST_LEN = 20
+const CREATED_FAST_LEN = 40
 
 /** Decodes the body of a cell with the given command. Throws only WireError. */
 export function decodeChanMsg(command: number, body: Uint8Array): ChanMsg {
@@ -122,6 +127,16 @@ function decodeBody(command: number, r: Reader): ChanMsg {
       r.rest()
       return { cmd: 'CREATED2', handshakeData }
     }
+    case ChanCmd.CREATE_FAST: {
+      const handshakeData = r.bytes(CREATE_FAST_LEN)
+      r.rest()
+      return { cmd: 'CREATE_FAST', handshakeData }
+    }
+    case ChanCmd.CREATED_FAST: {
+      const handshakeData = r.bytes(CREATED_FAST_LEN)
+      r.rest()
+      return { cmd: 'CREATED_FAST', handshakeData }
+    }
     case ChanCmd.DESTROY: {
       const reason = r.u8()
       r.rest()
@@ -161,6 +176,8 @@ const COMMAND_OF: Record<Exclude<ChanMsg['cmd'], 'opaque'>, number> = {
   AUTH_CHALLENGE: ChanCmd.AUTH_CHALLENGE,
   CREATE2: ChanCmd.CREATE2,
   CREATED2: ChanCmd.CREATED2,
+  CREATE_FAST: ChanCmd.CREATE_FAST,
+  CREATED_FAST: ChanCmd.CREATED_FAST,
   DESTROY: ChanCmd.DESTROY,
   RELAY: ChanCmd.RELAY,
   RELAY_EARLY: ChanCmd.RELAY_EARLY,
@@ -207,6 +224,13 @@ export function encodeChanMsg(msg: ChanMsg): Uint8Array {
     case 'CREATED2':
       w.vec16((w) => w.bytes(msg.handshakeData))
       break
+    case 'CREATE_FAST':
+    case 'CREATED_FAST': {
+      const want = msg.cmd === 'CREATE_FAST' ? CREATE_FAST_LEN : CREATED_FAST_LEN
+      if (msg.handshakeData.length !== want) throw new WireError('bad-length', `${msg.cmd} handshake must be ${want} bytes`)
+      w.bytes(msg.handshakeData)
+      break
+    }
     case 'DESTROY':
       w.u8(msg.reason)
       break

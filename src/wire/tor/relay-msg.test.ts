@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { WireError, fromHex, toHex } from '../bytes.js'
-import { RelayCmd, decodeRelayMsg, encodeRelayMsg, type RelayMsg } from './relay-msg.js'
+import { RelayCmd, decodeRelayMsg, decodeRelayMsgCell, encodeRelayMsg, encodeRelayMsgCell, type RelayMsg } from './relay-msg.js'
 import { RELAY_DATA_MAX, decodeRelayCell, encodeRelayCell } from './relay-cell.js'
 
 // Vectors: arti crates/tor-cell/tests/testvec_relaymsg.rs (bodies dumped from Tor 0.4.5.0-alpha-dev
@@ -137,5 +137,15 @@ describe('relay cell header (tor-spec §6.1)', () => {
     expect(() => decodeRelayCell(body)).toThrow(WireError)
     body[10] = RELAY_DATA_MAX & 0xff
     expect(decodeRelayCell(body).data.length).toBe(RELAY_DATA_MAX)
+  })
+})
+
+describe('relay message cells', () => {
+  it('wrap a message with its stream id, zero Recognized and zero Digest', () => {
+    const body = encodeRelayMsgCell({ cmd: 'SENDME', version: 1, digest: new Uint8Array(20).fill(9) }, 0)
+    expect(toHex(body.subarray(0, 14))).toBe('05' + '0000' + '0000' + '00000000' + '0017' + '010014')
+    expect(decodeRelayMsgCell(body)).toEqual({ streamId: 0, msg: { cmd: 'SENDME', version: 1, digest: new Uint8Array(20).fill(9) } })
+    const begin = encodeRelayMsgCell({ cmd: 'BEGIN', address: 'example.com', port: 443, flags: 0 }, 7)
+    expect(decodeRelayMsgCell(begin)).toEqual({ streamId: 7, msg: { cmd: 'BEGIN', address: 'example.com', port: 443, flags: 0 } })
   })
 })

@@ -3,7 +3,7 @@
 // remote-hostname-lookup.html). A body here is exactly the relay cell's Length bytes.
 
 import { Reader, WireError, Writer, within } from '../bytes.js'
-import { RELAY_DATA_MAX } from './relay-cell.js'
+import { DIGEST_LEN, RELAY_DATA_MAX, decodeRelayCell, encodeRelayCell } from './relay-cell.js'
 
 /** Relay commands (tor-spec §6.1). */
 export const RelayCmd = {
@@ -374,4 +374,21 @@ function asciiBytes(s: string): Uint8Array {
     out[i] = c
   }
   return out
+}
+
+/**
+ * A whole plaintext relay body (509 bytes) for a message on a stream (0 = circuit-level): Recognized
+ * and Digest are zero, ready for the relay crypto layer to seal.
+ */
+export function encodeRelayMsgCell(msg: RelayMsg, streamId: number, randomPadding?: Uint8Array): Uint8Array {
+  return encodeRelayCell(
+    { relayCommand: relayMsgCommand(msg), recognized: 0, streamId, digest: new Uint8Array(DIGEST_LEN), data: encodeRelayMsg(msg) },
+    randomPadding,
+  )
+}
+
+/** The message and stream of a recognised (decrypted) relay body. */
+export function decodeRelayMsgCell(body: Uint8Array): { streamId: number; msg: RelayMsg } {
+  const cell = decodeRelayCell(body)
+  return { streamId: cell.streamId, msg: decodeRelayMsg(cell.relayCommand, cell.data) }
 }
