@@ -15,7 +15,10 @@ export class HeaderLookup {
     return this.headers.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v)
   }
 
-  /** The combined value (RFC 9110 §5.3: lines joined with ", "), or undefined if absent. */
+  /**
+   * The combined value (RFC 9110 §5.3: lines joined with ", "), or undefined if absent.
+   * Not for Set-Cookie, whose values may contain commas: use getAll.
+   */
   get(name: string): string | undefined {
     const all = this.getAll(name)
     return all.length === 0 ? undefined : all.join(', ')

@@ -136,7 +136,11 @@ export class SocksServerHandshake {
     return this.state === 'socks4' && socks4RequestIncomplete(this.pending)
   }
 
-  /** The reply for the request: SOCKS5 with its REP, SOCKS4 as 90 (succeeded) or 91 (anything else). */
+  /**
+   * The reply for the request: SOCKS5 with its REP, SOCKS4 as 90 (succeeded) or 91 (anything
+   * else). `bound` is BND.ADDR/BND.PORT (for RESOLVE the answer, for RESOLVE_PTR a name); SOCKS4
+   * can only carry an IPv4 address there, anything else throws WireError('bad-value').
+   */
   reply(code: Socks5ReplyName, bound?: { host: string; port: number }): Uint8Array {
     if (this.state !== 'done' || this.version === undefined) throw new Error('SocksServerHandshake: no request to reply to')
     return this.version === 5 ? socks5Reply(code, bound) : socks4Reply(code === 'succeeded' ? 'granted' : 'rejectedOrFailed', bound)
