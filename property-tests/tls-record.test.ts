@@ -29,7 +29,7 @@ const recordArb: fc.Arbitrary<TlsRecord> = fc.record({
 function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
   const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'cut', 'insert', 'set'), byte: fc.integer({ min: 0, max: 255 }) })
   return fc.tuple(valid, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([b, edits]) => {
-    let out = b.slice()
+    let out: Uint8Array = b.slice()
     for (const e of edits) {
       const at = out.length === 0 ? 0 : e.at % out.length
       if (e.kind === 'flip' && out.length > 0) out[at] ^= 1 << (e.byte % 8)
