@@ -127,10 +127,10 @@ function checkKey(key: Uint8Array): Uint8Array {
 export const tor1Backends: readonly Tor1Backend[] = [nobleBackend, nodeBackend]
 
 /**
- * Default backend: node:crypto won. measureRelayCryptoBackends(20_000) on this 2-core machine
- * (2026-11-22, Node 20, shared with other jobs): node:crypto 33,600-35,500 cell pairs/s, noble
- * 2,500-3,050 — about 11-13x. noble's SHA-1 (~24 us per 509-byte update) and AES (~30 MB/s) are
- * the difference; OpenSSL uses AES-NI and SHA extensions. noble stays for portability and as the
- * cross-check in tests.
+ * Default backend: node:crypto won. measureRelayCryptoBackends(20_000), six runs on this 2-core
+ * machine (2026-11-22, Node 20, load average ~3 from other jobs): node:crypto 10,600-35,500 cell
+ * pairs/s (typically ~26,000-35,000), noble 1,650-3,100 — node:crypto was 6-13x faster in every
+ * run. noble's SHA-1 (~24 us per 509-byte update) and AES (~30 MB/s) are the difference; OpenSSL
+ * uses AES-NI and SHA extensions. noble stays for portability and as the cross-check in tests.
  */
 export const defaultTor1Backend: Tor1Backend = nodeBackend
