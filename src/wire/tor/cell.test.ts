@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { concatBytes, fromHex } from '../bytes.js'
-import { CellReader, ChanCmd, encodeCell } from './cell.js'
+import { CellReader, ChanCmd, MAX_HELD_BEFORE_VERSION, encodeCell } from './cell.js'
 
 describe('CellReader', () => {
   const versions = encodeCell({ circId: 0, command: ChanCmd.VERSIONS, body: fromHex('00040005') }, 2)
@@ -33,5 +33,13 @@ describe('CellReader', () => {
     const events = reader.receive(encodeCell({ circId: 0, command: ChanCmd.CERTS, body: new Uint8Array(0) }, 2))
     expect(events.map((e) => e.kind)).toEqual(['error'])
     expect(reader.receive(versions).map((e) => e.kind)).toEqual(['error'])
+  })
+
+  it('stops holding bytes after VERSIONS past a bound when no link version is set', () => {
+    const reader = new CellReader()
+    expect(reader.receive(versions).map((e) => e.kind)).toEqual(['cell'])
+    expect(reader.receive(new Uint8Array(MAX_HELD_BEFORE_VERSION)).map((e) => e.kind)).toEqual([])
+    const events = reader.receive(new Uint8Array(1))
+    expect(events.map((e) => e.kind === 'error' && e.error.code)).toEqual(['too-large'])
   })
 })

@@ -76,6 +76,12 @@ export function decodeCell(buf: Uint8Array, circIdLen: 2 | 4): { cell: ChannelCe
   return { cell: { circId, command, body }, used: r.offset }
 }
 
+/**
+ * Bytes a reader will hold after VERSIONS while it waits for setLinkVersion. A relay's whole
+ * handshake flight (CERTS, AUTH_CHALLENGE, NETINFO) is a few KiB; beyond this the peer is flooding.
+ */
+export const MAX_HELD_BEFORE_VERSION = 256 * 1024
+
 export type CellEvent = { kind: 'cell'; cell: ChannelCell } | { kind: 'error'; error: WireError }
 
 /**
@@ -107,7 +113,12 @@ export class CellReader {
   receive(chunk: Uint8Array): CellEvent[] {
     if (this.failed) return [{ kind: 'error', error: this.failed }]
     this.pending = concatBytes(this.pending, chunk) // a copy: callers may reuse their chunk buffer
-    return this.drain()
+    const events = this.drain()
+    if (!this.failed && this.sawVersions && !this.negotiated && this.pending.length > MAX_HELD_BEFORE_VERSION) {
+      this.failed = new WireError('too-large', `${this.pending.length} bytes held while the link version is unknown`)
+      events.push({ kind: 'error', error: this.failed })
+    }
+    return events
   }
 
   private drain(): CellEvent[] {
