@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { fromHex, toHex } from '../bytes.js'
 import { encodeKeyShareHelloRetryRequest, encodeSupportedVersionsServer, NamedGroup } from './extension-data.js'
 import { decodeHandshake, HandshakeType } from './handshake.js'
@@ -26,6 +27,8 @@ describe('ServerHello', () => {
   it('knows the HelloRetryRequest random of RFC 8446 §4.1.3', () => {
     // RFC 8446 §4.1.3 prints the value: CF 21 AD 74 E5 9A 61 11 BE 1D 8C 02 1E 65 B8 91 C2 A2 11 16 7A BB 8C 5E 07 9E 09 E2 C8 A8 33 9C
     expect(toHex(HELLO_RETRY_REQUEST_RANDOM)).toBe('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
+    // ... which is SHA-256 of the ASCII string, as the RFC says.
+    expect(toHex(HELLO_RETRY_REQUEST_RANDOM)).toBe(toHex(sha256(new TextEncoder().encode('HelloRetryRequest'))))
     const hrr = {
       legacyVersion: 0x0303,
       random: HELLO_RETRY_REQUEST_RANDOM,

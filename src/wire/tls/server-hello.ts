@@ -1,7 +1,6 @@
 // ServerHello and HelloRetryRequest (RFC 8446 §4.1.3, RFC 5246 §7.4.1.3).
 
-import { sha256 } from '@noble/hashes/sha2.js'
-import { equalBytes, Reader, WireError, within, Writer } from '../bytes.js'
+import { equalBytes, fromHex, Reader, WireError, within, Writer } from '../bytes.js'
 import {
   decodeKeyShareHelloRetryRequest,
   decodeKeyShareServerHello,
@@ -22,8 +21,8 @@ export interface ServerHello {
   extensions: Extension[] | undefined
 }
 
-/** RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello whose random is SHA-256("HelloRetryRequest"). */
-export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = sha256(new TextEncoder().encode('HelloRetryRequest'))
+/** RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello whose random is SHA-256("HelloRetryRequest"), printed there. */
+export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = fromHex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
 
 export function isHelloRetryRequest(h: Pick<ServerHello, 'random'>): boolean {
   return equalBytes(h.random, HELLO_RETRY_REQUEST_RANDOM)
