@@ -15,6 +15,7 @@ import { PcapWriter, type PcapRecord } from '../src/wire/pcap/writer.js'
 import { followTcp, followTcpMany, tshark } from './pcap-tshark.js'
 
 const QUICK = process.env.SULTRY_QUICK === '1'
+const u32Arb = () => fc.integer({ min: 0, max: 0xffffffff })
 const dir = mkdtempSync(join(tmpdir(), 'sultry-tcp-reassembly-'))
 const PSH_ACK = TcpFlag.PSH | TcpFlag.ACK
 
@@ -256,5 +257,58 @@ describe('TCP reassembly', () => {
     const { flows } = viaFile([...flow.open(0), seg(4, 8), seg(0, 2), seg(2, 4)])
     expect(toHex(flows[0].toServer.bytes)).toBe(toHex(s))
     expect(parseIp(flows[0].server.addr)).toEqual(Uint8Array.of(10, 0, 0, 2))
+  })
+
+  it('turns bytes cut by snaplen into gaps at the right places', () => {
+    const flow = synth(77, 88)
+    const s = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff)
+    const recs = [...flow.open(0), ...flow.data('c2s', s, 0)] // 1460 + 1460 + 80 bytes
+    const snaplen = 20 + 20 + 100 // IPv4 + TCP headers + 100 payload bytes
+    const bytes = new PcapWriter({ snaplen }).file(recs.map((r, i) => ({ ...r, tsMicros: i })))
+    const { flows } = reassembleCapture(readCapture(bytes))
+    const f = flows[0].toServer
+    expect(f.gaps).toEqual([{ at: 100, length: 1360 }, { at: 200, length: 1360 }])
+    expect(toHex(f.bytes)).toBe(toHex(concatBytes(s.subarray(0, 100), s.subarray(1460, 1560), s.subarray(2920, 3000))))
+  })
+
+  it('handles IPv6 flows and prints their addresses per RFC 5952', () => {
+    const flow = new TcpFlowSynth({ client: { addr: '2001:db8:0:0:0:0:0:1', port: 5 }, server: { addr: 'fe80::2', port: 6 }, clientIsn: 1, serverIsn: 2, mss: 100 })
+    const s = new Uint8Array(1000).fill(3)
+    const { flows } = viaFile([...flow.open(0), ...flow.data('s2c', s, 0).reverse()])
+    expect([flows[0].client.addr, flows[0].server.addr]).toEqual(['2001:db8::1', 'fe80::2'])
+    expect(flows[0].toClient.bytes).toEqual(s)
+  })
+
+  it('never throws and never holds more than its bounds, whatever the segments', () => {
+    const maxSegments = 8
+    const seg = fc.record({
+      fromClient: fc.boolean(),
+      seq: fc.oneof(u32Arb(), fc.integer({ min: 0, max: 4000 })),
+      flags: fc.integer({ min: 0, max: 255 }),
+      payload: fc.uint8Array({ maxLength: 300 }),
+    })
+    fc.assert(
+      fc.property(fc.array(seg, { maxLength: 60 }), (segs) => {
+        const r = new TcpReassembler({ maxBufferedSegments: maxSegments, maxBufferedBytes: 1000 })
+        const a = parseIp('10.0.0.1')
+        const b = parseIp('10.0.0.2')
+        let delivered = 0
+        for (const x of segs) {
+          const t = { ack: 0, dataOffset: 5, reserved: 0, window: 0, checksum: 0, urgentPointer: 0, options: new Uint8Array(0) }
+          const evs = r.feed({ sec: 0, nsec: 0 }, x.fromClient ? a : b, x.fromClient ? b : a, { ...t, srcPort: x.fromClient ? 1 : 2, dstPort: x.fromClient ? 2 : 1, seq: x.seq, flags: x.flags, payload: x.payload })
+          for (const e of evs) delivered += e.data.length
+          for (const held of r.buffered()) {
+            expect(held.segments).toBeLessThanOrEqual(maxSegments)
+            expect(held.bytes).toBeLessThanOrEqual(1000)
+          }
+        }
+        const flows = r.finish()
+        const total = flows.reduce((n, f) => n + f.toServer.bytes.length + f.toClient.bytes.length, 0)
+        expect(total).toBeGreaterThanOrEqual(delivered)
+        // Every byte out came from some segment: no invention.
+        expect(total).toBeLessThanOrEqual(segs.reduce((n, x) => n + x.payload.length, 0))
+      }),
+      { numRuns: QUICK ? 300 : 2000 },
+    )
   })
 })

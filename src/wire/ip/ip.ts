@@ -13,6 +13,8 @@ export interface IpPacket {
   payload: Uint8Array
   /** The capture holds less than the IP length fields say. */
   truncated: boolean
+  /** Length of the upper-layer payload according to the IP header (≥ payload.length). */
+  wireLength: number
   /** Part of a fragmented datagram (not reassembled; the payload is only one piece). */
   fragment: boolean
 }
@@ -22,7 +24,7 @@ export function decodeIp(data: Uint8Array): IpPacket {
   const version = data[0] >> 4
   if (version === 4) {
     const p = decodeIpv4(data)
-    return { version: 4, src: p.header.src, dst: p.header.dst, protocol: p.header.protocol, payload: p.payload, truncated: p.truncated, fragment: p.fragment }
+    return { version: 4, src: p.header.src, dst: p.header.dst, protocol: p.header.protocol, payload: p.payload, truncated: p.truncated, wireLength: p.header.totalLength - p.header.ihl * 4, fragment: p.fragment }
   }
   if (version === 6) {
     const p = decodeIpv6(data)
@@ -33,6 +35,8 @@ export function decodeIp(data: Uint8Array): IpPacket {
       protocol: p.protocol,
       payload: p.payload,
       truncated: p.truncated,
+      // Payload Length covers the extension headers too; what follows them is the payload.
+      wireLength: p.header.payloadLength - (p.payload.byteOffset - data.byteOffset - 40),
       fragment: p.fragment !== undefined && (p.fragment.more || p.fragment.offset !== 0),
     }
   }

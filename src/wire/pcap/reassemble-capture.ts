@@ -45,7 +45,9 @@ export function reassembleCapture(capture: Pick<Capture, 'packets'>, opts: Reass
       }
       const seg = decodeTcp(ip.payload)
       tcpPackets++
-      r.feed(p.ts, ip.src, ip.dst, seg)
+      // A snaplen-cut packet: the IP length fields still tell how long the payload was.
+      const onWire = ip.truncated ? ip.wireLength - seg.dataOffset * 4 : seg.payload.length
+      r.feed(p.ts, ip.src, ip.dst, seg, onWire)
     } catch (e) {
       if (!(e instanceof WireError)) throw e
       if (e.code === 'unsupported') skipped.unsupportedLink++

@@ -65,7 +65,8 @@ export interface ReassemblyOptions {
 
 interface Pending {
   offset: number
-  data: Uint8Array
+  data: Uint8Array // the captured payload
+  length: number // the payload's length on the wire (> data.length when the capture cut it)
   ts: Timestamp
 }
 
@@ -97,13 +98,20 @@ class Direction {
 
   /** Delivers the part of `p` beyond what was already delivered (earlier copies win). */
   private deliver(p: Pending, delivered: Uint8Array[]): void {
-    const end = p.offset + p.data.length
-    if (end <= this.next) return
-    const piece = p.data.subarray(this.next - p.offset)
-    this.chunks.push({ ts: p.ts, offset: this.out.length, length: piece.length })
-    this.out.bytes(piece)
-    delivered.push(piece)
-    this.next = end
+    const capturedEnd = p.offset + p.data.length
+    if (capturedEnd > this.next) {
+      const piece = p.data.subarray(this.next - p.offset)
+      this.chunks.push({ ts: p.ts, offset: this.out.length, length: piece.length })
+      this.out.bytes(piece)
+      delivered.push(piece)
+      this.next = capturedEnd
+    }
+    // Bytes the segment carried but the capture did not keep (snaplen) are a gap right away.
+    const end = p.offset + p.length
+    if (end > this.next) {
+      this.gaps.push({ at: this.out.length, length: end - this.next })
+      this.next = end
+    }
   }
 
   /** Moves waiting segments that now touch the delivered edge, in arrival order, as tshark does. */
@@ -154,8 +162,11 @@ export class TcpReassembler {
     this.maxSegments = opts.maxBufferedSegments ?? 4096
   }
 
-  /** One TCP segment, in capture order; returns the bytes it let through, in stream order. */
-  feed(ts: Timestamp, src: Uint8Array, dst: Uint8Array, seg: TcpSegment): StreamData[] {
+  /**
+   * One TCP segment, in capture order; returns the bytes it let through, in stream order.
+   * `payloadLength` is the payload's length on the wire when the capture kept less of it.
+   */
+  feed(ts: Timestamp, src: Uint8Array, dst: Uint8Array, seg: TcpSegment, payloadLength = seg.payload.length): StreamData[] {
     const from: FlowEndpoint = { addr: formatIp(src), port: seg.srcPort }
     const to: FlowEndpoint = { addr: formatIp(dst), port: seg.dstPort }
     const fromKey = `${from.addr}|${from.port}`
@@ -193,8 +204,9 @@ export class TcpReassembler {
     // A SYN occupies one sequence number before the first data byte.
     const dataSeq = syn ? (seg.seq + 1) >>> 0 : seg.seq
     if (d.base === undefined) d.base = dataSeq
-    if (seg.payload.length > 0) {
-      d.add({ offset: d.offsetOf(dataSeq), data: seg.payload, ts }, delivered)
+    const length = Math.max(payloadLength, seg.payload.length)
+    if (length > 0) {
+      d.add({ offset: d.offsetOf(dataSeq), data: seg.payload, length, ts }, delivered)
       while (d.pendingBytes > this.maxBytes || d.pending.length > this.maxSegments) d.skipHole(delivered)
     }
     if (seg.flags & TcpFlag.FIN) d.fin = true
@@ -206,6 +218,11 @@ export class TcpReassembler {
     const ended = flow.toServer.fin || flow.toServer.rst || flow.toClient.fin || flow.toClient.rst
     const d = fromKey === flow.clientKey ? flow.toServer : flow.toClient
     return ended && d.base !== ((seq + 1) >>> 0)
+  }
+
+  /** The out-of-order segments and bytes currently waiting, per flow direction (the memory bound). */
+  buffered(): { segments: number; bytes: number }[] {
+    return this.all.flatMap((f) => [f.toServer, f.toClient].map((d) => ({ segments: d.pending.length, bytes: d.pendingBytes })))
   }
 
   /** Flushes every waiting segment (recording the holes before them) and returns all flows. */
