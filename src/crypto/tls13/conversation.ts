@@ -2,6 +2,9 @@
 // log, the way Wireshark does with SSLKEYLOGFILE: each direction starts under its handshake traffic
 // secret and moves to application traffic secret 0 after its own Finished (RFC 8446 §7.1), and
 // to the next generation after a KeyUpdate (§7.2). Sequence numbers restart at 0 on every key change.
+// With CLIENT_EARLY_TRAFFIC_SECRET logged, the client starts under the early keys (0-RTT) and moves
+// to its handshake keys after EndOfEarlyData, or at the first record the early keys do not open
+// (the server rejected 0-RTT, so no EndOfEarlyData is sent: RFC 8446 §4.5).
 
 import type { KeylogSecrets } from '../../wire/keylog.js'
 import { ContentType } from '../../wire/tls/record.js'
@@ -13,11 +16,13 @@ import { nextApplicationTrafficSecret, trafficKeys, type TrafficKeys } from './k
 import { decryptRecord, RecordProtectionError } from './record-protection.js'
 import { WireError } from '../../wire/bytes.js'
 
+export type Epoch = 'early' | 'handshake' | 'application'
+
 export interface DecryptedRecord {
   /** Index into the direction's dissection records. */
   recordIndex: number
   offset: number
-  epoch: 'handshake' | 'application'
+  epoch: Epoch
   /** Key generation: 0 for handshake keys and application secret 0, +1 per KeyUpdate. */
   generation: number
   sequenceNumber: bigint
@@ -60,10 +65,11 @@ function decryptDirection(
   stream: Uint8Array,
   handshakeSecret: Uint8Array | undefined,
   applicationSecret: Uint8Array | undefined,
+  earlySecret?: Uint8Array,
 ): DecryptedDirection {
   const out: DecryptedDirection = { records: [] }
-  let epoch: 'handshake' | 'application' = 'handshake'
-  let secret = handshakeSecret
+  let epoch: Epoch = earlySecret ? 'early' : 'handshake'
+  let secret = earlySecret ?? handshakeSecret
   let keys: TrafficKeys | undefined = secret && trafficKeys(suite, secret)
   let generation = 0
   let seq = 0n
@@ -72,18 +78,30 @@ function decryptDirection(
   for (const rec of dir.records) {
     if (!rec.encrypted || rec.type !== ContentType.applicationData) continue
     if (!keys || !secret) {
-      const label = epoch === 'handshake' ? 'handshake' : 'application'
-      out.error = { code: 'missing-secret', message: `no ${label} traffic secret in the key log`, recordIndex: rec.index }
+      out.error = { code: 'missing-secret', message: `no ${epoch} traffic secret in the key log`, recordIndex: rec.index }
       return out
     }
     const fragment = stream.subarray(rec.offset + 5, rec.offset + 5 + rec.length)
+    const ciphertext = { type: rec.type, legacyVersion: rec.version, fragment }
     let inner
     try {
-      inner = decryptRecord(suite, keys, seq, { type: rec.type, legacyVersion: rec.version, fragment })
+      inner = decryptRecord(suite, keys, seq, ciphertext)
     } catch (e) {
       if (!(e instanceof RecordProtectionError)) throw e
-      out.error = { code: e.code, message: e.message, recordIndex: rec.index }
-      return out
+      const rejectedEarlyData = epoch === 'early' && handshakeSecret !== undefined
+      const hsKeys = rejectedEarlyData ? trafficKeys(suite, handshakeSecret) : undefined
+      try {
+        if (!hsKeys) throw e
+        inner = decryptRecord(suite, hsKeys, 0n, ciphertext)
+        epoch = 'handshake'
+        secret = handshakeSecret
+        keys = hsKeys
+        seq = 0n
+      } catch (e2) {
+        if (!(e2 instanceof RecordProtectionError)) throw e2
+        out.error = { code: e.code, message: e.message, recordIndex: rec.index }
+        return out
+      }
     }
     const decrypted: DecryptedRecord = {
       recordIndex: rec.index,
@@ -106,7 +124,11 @@ function decryptDirection(
         return out
       }
       decrypted.handshakeTypes.push(ev.message.msgType)
-      if (ev.message.msgType === HandshakeType.finished && epoch === 'handshake') {
+      if (ev.message.msgType === HandshakeType.endOfEarlyData && epoch === 'early') {
+        epoch = 'handshake'
+        rekey = true
+        switchTo = handshakeSecret
+      } else if (ev.message.msgType === HandshakeType.finished && epoch === 'handshake') {
         epoch = 'application'
         rekey = true
         switchTo = applicationSecret
@@ -138,7 +160,10 @@ export function decryptTls13Conversation(input: Tls13ConversationInput): { clien
   }
   const s = input.secrets
   return {
-    client: decryptDirection(suite, input.dissection.client, input.clientToServer, s.CLIENT_HANDSHAKE_TRAFFIC_SECRET, s.CLIENT_TRAFFIC_SECRET_0),
+    client: decryptDirection(
+      suite, input.dissection.client, input.clientToServer,
+      s.CLIENT_HANDSHAKE_TRAFFIC_SECRET, s.CLIENT_TRAFFIC_SECRET_0, s.CLIENT_EARLY_TRAFFIC_SECRET,
+    ),
     server: decryptDirection(suite, input.dissection.server, input.serverToClient, s.SERVER_HANDSHAKE_TRAFFIC_SECRET, s.SERVER_TRAFFIC_SECRET_0),
   }
 }
