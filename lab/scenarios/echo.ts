@@ -38,6 +38,7 @@ export async function runEcho(opts: EchoOptions): Promise<ScenarioResult> {
     net.sched.at(h.atMs + h.forMs, 'release', () => net.release('client', 'server'))
   }
   const data = Buffer.from(rng.bytes(total))
+  opts.log(`sending ${total} bytes in writes of 1..${maxWrite}; ${holds.length} hold(s); scheduler ${net.sched.policy}`)
 
   let serverSawEof = false
   let serverClosed = false
@@ -103,6 +104,7 @@ export async function runEcho(opts: EchoOptions): Promise<ScenarioResult> {
     detail = e instanceof SimError ? e.message : `failed: ${e instanceof Error ? e.message : String(e)}`
   }
   await tap?.close()
+  if (tap) opts.log(`tapped ${tap.packets} packets to ${tap.path}`)
   return { ok, detail, traceHash: net.traceHash(), options: net.options(), virtualMs: net.sched.now() }
 }
 

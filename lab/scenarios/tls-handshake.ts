@@ -116,6 +116,7 @@ export async function runTlsHandshake(opts: ScenarioOptions): Promise<ScenarioRe
     detail = e instanceof SimError ? e.message : `failed: ${e instanceof Error ? e.message : String(e)}`
   }
   await tap?.close()
+  if (tap) opts.log(`tapped ${tap.packets} packets to ${tap.path}, ${net.keylog.all().length} keylog lines to ${tap.keylogPath}`)
   return { ok, detail, traceHash: net.traceHash(), options: net.options(), virtualMs: net.sched.now() }
 }
 

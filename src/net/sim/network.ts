@@ -248,14 +248,15 @@ export class SimNetwork implements PipeEnv {
         const c2s = new Pipe(this, cdir, info, true, server)
         const s2c = new Pipe(this, sdir, info, false, client)
         const flow: Flow = { info, link, client, server, c2s, s2c, open: 2 }
-        const closed = () => {
+        const closed = (end: 'client' | 'server') => {
+          this.trace.line(`${this.sched.now()} #${id} ${end}-close`)
           if (--flow.open === 0) {
             this.flows.delete(id)
             this.trace.line(`${this.sched.now()} #${id} closed`)
           }
         }
-        client.attach(c2s, s2c, closed)
-        server.attach(s2c, c2s, closed)
+        client.attach(c2s, s2c, () => closed('client'))
+        server.attach(s2c, c2s, () => closed('server'))
         this.flows.set(id, flow)
         this.stats.connections++
         for (const o of this.observers) o.open(info, this.sched.now())

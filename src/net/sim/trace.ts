@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto'
 export class Trace {
   private hash: Hash = createHash('sha256')
   private recent: string[] = []
+  private recentAt = 0
   private all: string[] | undefined
   count = 0
 
@@ -29,8 +30,12 @@ export class Trace {
     this.hash.update(text)
     this.hash.update('\n')
     if (this.all) this.all.push(text)
-    if (this.recent.length >= this.recentLimit) this.recent.shift()
-    this.recent.push(text)
+    // A ring: the hot path never shifts an array.
+    if (this.recent.length < this.recentLimit) this.recent.push(text)
+    else {
+      this.recent[this.recentAt] = text
+      this.recentAt = (this.recentAt + 1) % this.recentLimit
+    }
   }
 
   /** SHA-256 (hex) over every line so far. */
@@ -38,8 +43,9 @@ export class Trace {
     return this.hash.copy().digest('hex')
   }
 
+  /** The last lines (up to recentLimit), oldest first. */
   tail(): readonly string[] {
-    return this.recent
+    return [...this.recent.slice(this.recentAt), ...this.recent.slice(0, this.recentAt)]
   }
 
   /** Every line, when the trace was created with keepAll. */
