@@ -4,9 +4,9 @@
 
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { concatBytes, equalBytes } from '../src/wire/bytes.js'
+import { concatBytes, equalBytes, WireError } from '../src/wire/bytes.js'
 import { dissectTlsConversation } from '../src/wire/tls/dissect.js'
-import { encodeHandshake } from '../src/wire/tls/handshake.js'
+import { decodeHandshake, encodeHandshake } from '../src/wire/tls/handshake.js'
 import { type HandshakeEvent, HandshakeReader } from '../src/wire/tls/handshake-reader.js'
 import { encodeRecord } from '../src/wire/tls/record.js'
 
@@ -30,6 +30,36 @@ function readAll(fragments: Uint8Array[], max?: number): HandshakeEvent[] {
   const r = new HandshakeReader(max === undefined ? {} : { maxMessageLength: max })
   return fragments.flatMap((f, i) => r.push(f, i))
 }
+
+describe('Handshake message framing properties', () => {
+  it('round-trips any message', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        const bytes = encodeHandshake(m)
+        const { message: back, used } = decodeHandshake(bytes)
+        expect([back.msgType, used]).toEqual([m.msgType, bytes.length])
+        expect(equalBytes(back.body, m.body)).toBe(true)
+      }),
+      { numRuns },
+    )
+  })
+
+  it('throws only WireError (truncated, with what is missing) on random input', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40, size: 'max' }), (b) => {
+        try {
+          const { used } = decodeHandshake(b)
+          expect(used).toBe(4 + ((b[1] << 16) | (b[2] << 8) | b[3]))
+        } catch (e) {
+          if (!(e instanceof WireError)) throw e
+          expect(e.code).toBe('truncated')
+          expect(e.needed).toBeGreaterThan(0)
+        }
+      }),
+      { numRuns },
+    )
+  })
+})
 
 describe('HandshakeReader properties', () => {
   it('gives the same messages for any split into records, with the right first and last record', () => {
