@@ -6,12 +6,14 @@ import { appendFileSync, writeFileSync } from 'node:fs'
 
 export class KeylogSink {
   private readonly lines: string[] = []
+  private readonly seen = new Set<string>()
   private file: string | undefined
 
   /** Adds one line (a trailing newline is dropped); duplicates from both ends are kept once. */
   add(line: string | Uint8Array): void {
     const text = (typeof line === 'string' ? line : Buffer.from(line).toString('latin1')).replace(/\r?\n$/, '')
-    if (text === '' || this.lines.includes(text)) return
+    if (text === '' || this.seen.has(text)) return
+    this.seen.add(text)
     this.lines.push(text)
     if (this.file) appendFileSync(this.file, text + '\n')
   }
