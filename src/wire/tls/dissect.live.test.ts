@@ -57,7 +57,7 @@ afterAll(() => {
 })
 
 /** One HTTPS request through a relay that records both directions. */
-async function captureOneConnection(): Promise<{ c2s: Uint8Array; s2c: Uint8Array; keylog: string; response: string }> {
+async function captureOneConnection(maxVersion: tls.SecureVersion = 'TLSv1.3'): Promise<{ c2s: Uint8Array; s2c: Uint8Array; keylog: string; response: string }> {
   const c2s: Buffer[] = []
   const s2c: Buffer[] = []
   let relayDone!: () => void
@@ -86,7 +86,7 @@ async function captureOneConnection(): Promise<{ c2s: Uint8Array; s2c: Uint8Arra
 
   let keylog = ''
   const response = await new Promise<string>((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: relayPort, servername: 'example.test', ALPNProtocols: ['http/1.1'], rejectUnauthorized: false })
+    const socket = tls.connect({ host: '127.0.0.1', port: relayPort, servername: 'example.test', ALPNProtocols: ['http/1.1'], rejectUnauthorized: false, maxVersion })
     socket.on('keylog', (line: Buffer) => (keylog += line.toString()))
     let body = ''
     socket.on('secureConnect', () => socket.write('GET / HTTP/1.0\r\n\r\n'))
@@ -132,5 +132,31 @@ describe('dissectTlsConversation against openssl s_server and node:tls', () => {
     expect(clientData).toBe('GET / HTTP/1.0\r\n\r\n')
     const serverData = out.server.records.filter((r) => r.innerType === 23).map((r) => Buffer.from(r.plaintext).toString('latin1')).join('')
     expect(serverData).toBe(response)
+  })
+
+  it('TLS 1.2: sees the ChangeCipherSpec switch in each direction and leaves the encrypted Finished unparsed', async () => {
+    const { c2s, s2c, keylog, response } = await captureOneConnection('TLSv1.2')
+    expect(response).toMatch(/^HTTP\/1\.0 200 ok/)
+    const d = dissectTlsConversation(c2s, s2c)
+    expect(d.client.error).toBeUndefined()
+    expect(d.server.error).toBeUndefined()
+    expect(d.client.handshakes[0].clientHello?.sni).toBe('example.test')
+    const sh = d.server.handshakes[0].serverHello
+    expect(sh?.version).toBe(0x0303)
+    expect(sh?.selectedVersion).toBeUndefined()
+    // ECDHE key exchange: ServerHello, Certificate, ServerKeyExchange, ServerHelloDone, then
+    // (plaintext) NewSessionTicket before the server's CCS; the client sends ClientKeyExchange.
+    expect(d.server.handshakes.map((h) => h.type)).toEqual([
+      HandshakeType.serverHello, HandshakeType.certificate, HandshakeType.serverKeyExchange, HandshakeType.serverHelloDone, HandshakeType.newSessionTicket,
+    ])
+    expect(d.client.handshakes.map((h) => h.type)).toEqual([HandshakeType.clientHello, HandshakeType.clientKeyExchange])
+    for (const dir of [d.client, d.server]) {
+      const ccs = dir.records.findIndex((r) => r.type === 20)
+      expect(ccs).toBeGreaterThan(0)
+      expect(dir.records.slice(0, ccs + 1).every((r) => !r.encrypted)).toBe(true)
+      expect(dir.records.slice(ccs + 1).every((r) => r.encrypted)).toBe(true)
+      expect(dir.records[ccs + 1].type).toBe(22) // the encrypted Finished
+    }
+    expect(secretsForConversation(d, parseKeylog(keylog))?.CLIENT_RANDOM?.length).toBe(48)
   })
 })
