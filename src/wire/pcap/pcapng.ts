@@ -134,6 +134,7 @@ function readBlock(bytes: Uint8Array, dv: DataView, at: number, h: PcapngHeader,
     let caplen = Math.min(origLength, body.remaining)
     if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen)
     const data = body.take(caplen)
+    // An SPB carries no timestamp (§4.4); zero says "unknown" rather than inventing one.
     packets.push({ ts: { sec: 0, nsec: 0 }, linkType: iface.linkType, data, origLength, interfaceId: 0 })
   } else {
     h.skippedBlocks++
