@@ -31,7 +31,12 @@ export async function runEcho(opts: EchoOptions): Promise<ScenarioResult> {
   net.option('maxWrite', maxWrite)
   // Hold/release: buffer the link for a while then deliver everything at once (turmoil's hold).
   const holds: { atMs: number; forMs: number }[] = []
-  for (let i = rng.int(0, 3); i > 0; i--) holds.push({ atMs: rng.int(0, 2000), forMs: rng.int(1, 500) })
+  // Back to back, never overlapping: each release ends exactly the hold it belongs to.
+  for (let i = rng.int(0, 3), at = 0; i > 0; i--) {
+    const h = { atMs: at + rng.int(0, 1000), forMs: rng.int(1, 500) }
+    holds.push(h)
+    at = h.atMs + h.forMs + 1
+  }
   net.option('holds', holds)
   for (const h of holds) {
     net.sched.at(h.atMs, 'hold', () => net.hold('client', 'server'))
