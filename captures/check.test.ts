@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { capturesDir, checkCapture, checkFact, dissectCommitted, listCaptures } from './check.js'
-import { collect, compareViews, loadOracle, normaliseOurs, normaliseTshark } from './oracle.js'
+import { collect, compareViews, type Json, loadOracle, normaliseOurs, normaliseTshark } from './oracle.js'
 
 describe('committed captures', () => {
   it('lists the seven recorded captures', () => {
@@ -94,9 +94,11 @@ describe('tshark JSON normalisation', () => {
   })
 
   it('normaliseTshark keeps outer and inner record types apart and numbers flows by tcp.stream', () => {
-    const frame = (src: number, dst: number, flags: string, tls?: unknown) => ({
-      _source: { layers: { ip: { 'ip.src': '127.0.0.1', 'ip.dst': '127.0.0.1' }, tcp: { 'tcp.stream': '3', 'tcp.srcport': String(src), 'tcp.dstport': String(dst), 'tcp.flags': flags }, ...(tls ? { tls } : {}) } },
-    })
+    const frame = (src: number, dst: number, flags: string, tls?: Json): Json => {
+      const layers: { [k: string]: Json } = { ip: { 'ip.src': '127.0.0.1', 'ip.dst': '127.0.0.1' }, tcp: { 'tcp.stream': '3', 'tcp.srcport': String(src), 'tcp.dstport': String(dst), 'tcp.flags': flags } }
+      if (tls) layers.tls = tls
+      return { _source: { layers } }
+    }
     const flows = normaliseTshark([
       frame(5000, 443, '0x0002'),
       frame(443, 5000, '0x0018', {

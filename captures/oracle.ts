@@ -215,7 +215,8 @@ export function applicationPlaintext(f: DissectedFlow): { toServer: Uint8Array; 
 // ---------------------------------------------------------------------------------------------
 // tshark's side.
 
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json }
+/** tshark's -T json output, as parsed. */
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json }
 type Obj = { [k: string]: Json }
 
 const isObj = (x: Json | undefined): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)

@@ -50,9 +50,10 @@ make_pki() {
     -out "$WORK/leaf.pem" -days 3650 -extfile "$WORK/ext.cnf" 2>/dev/null
 }
 
-# start_tcpdump PCAP PORT: capture loopback traffic on PORT, packet-buffered (-U) and --immediate-mode (else packets still in the
-# kernel ring block when we stop tcpdump are lost), as root (-Z root
-# so the file can be written where we are), classic microsecond pcap (tcpdump's default format).
+# start_tcpdump PCAP PORT: capture loopback traffic on PORT, packet-buffered (-U) and with
+# --immediate-mode (else packets still in the kernel's ring block when we stop tcpdump are lost),
+# as root (-Z root, so the file can be written where we are), classic microsecond pcap (tcpdump's
+# default format, which every reader takes).
 start_tcpdump() {
   local pcap="$1" port="$2"
   "${NSEXEC[@]}" tcpdump -i lo -U --immediate-mode -Z root -w "$pcap" "tcp port $port" 2>"$WORK/tcpdump.err" &
