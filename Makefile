@@ -35,3 +35,10 @@ bench: $(NODE_STAMP)
 
 clean:
 	rm -rf out
+
+# The kTLS addon (native/). Optional: without it `sultry fetch` reports "addon not built" and uses node:tls.
+NODE_GYP ?= $(shell npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
+.PHONY: native
+native:
+	@node "$(NODE_GYP)" rebuild -C native --nodedir="$$(dirname $$(dirname $$(command -v node)))" \
+	  || { echo "make native: building the kTLS addon failed (needs node-gyp, a C++ compiler, node headers and <linux/tls.h>); sultry fetch will fall back to node:tls and say 'addon not built'"; exit 1; }

@@ -1,0 +1,47 @@
+// Lazy, crash-proof access to the kTLS addon (native/). If it is not built or cannot load, callers
+// get a reason string for the fallback report instead of an exception.
+
+import { createRequire } from 'node:module'
+import { constants } from 'node:os'
+import { fileURLToPath } from 'node:url'
+
+export interface KtlsAddon {
+  probe(): { ulp: number; suites: Record<string, number> }
+  setUlp(fd: number): number
+  getUlp(fd: number): string
+  /** errno (0 = ok). The bytes are wiped by the addon after the call. */
+  setCryptoInfo(fd: number, dir: number, bytes: Uint8Array): number
+  /** bytes sent, or -errno. */
+  sendmsg(fd: number, bytes: Uint8Array, recordType: number): number
+  recvmsg(fd: number, buf: Uint8Array): { n: number; recordType: number; errno: number }
+  layout(): Record<string, number>
+}
+
+export type AddonLoad = { ok: true; addon: KtlsAddon } | { ok: false; reason: string }
+
+export const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/sultry_ktls.node', import.meta.url))
+
+let cached: AddonLoad | undefined
+
+export function loadAddon(path = ADDON_PATH): AddonLoad {
+  if (path === ADDON_PATH && cached) return cached
+  let result: AddonLoad
+  try {
+    const addon = createRequire(import.meta.url)(path) as KtlsAddon
+    for (const f of ['probe', 'setUlp', 'setCryptoInfo', 'sendmsg', 'recvmsg'] as const) {
+      if (typeof addon[f] !== 'function') throw new Error(`missing export ${f}`)
+    }
+    result = { ok: true, addon }
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e)
+    result = { ok: false, reason: `addon not built: ${msg} (run: make native)` }
+  }
+  if (path === ADDON_PATH) cached = result
+  return result
+}
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]))
+
+export function errnoName(n: number): string {
+  return errnoNames.get(n) ?? `errno ${n}`
+}
