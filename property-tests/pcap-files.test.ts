@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { WireError } from '../src/wire/bytes.js'
 import { readCapture } from '../src/wire/pcap/capture.js'
 import { encodeClassicPcap, readClassicPcap, type ClassicHeader } from '../src/wire/pcap/classic.js'
+import { ClassicPcapStream } from '../src/wire/pcap/classic-stream.js'
 import type { CapturedPacket } from '../src/wire/pcap/packet.js'
 import { readPcapng } from '../src/wire/pcap/pcapng.js'
 import { encodePcapng, type PcapngBlockSpec, type PcapngSectionSpec } from '../src/wire/pcap/pcapng-writer.js'
@@ -115,6 +116,7 @@ describe('classic pcap reader', () => {
       const bytes = encodeClassicPcap(f.header, f.packets)
       const theirs = await parseWithPcapParser(bytes)
       const ours = readClassicPcap(bytes)
+      expect(streamed(bytes, [7, 50, 51, 300]).packets).toEqual(ours.packets)
       expect(theirs.linkType >>> 0).toBe(ours.header.linkType + ours.header.fcs * 0x10000)
       expect(theirs.packets.length).toBe(ours.packets.length)
       theirs.packets.forEach((p, i) => {
@@ -123,6 +125,54 @@ describe('classic pcap reader', () => {
         expect(new Uint8Array(p.data)).toEqual(o.data)
       })
     }
+  })
+})
+
+/** Feeds `bytes` to a ClassicPcapStream cut at `cuts`; returns its packets and end() error. */
+function streamed(bytes: Uint8Array, cutPoints: number[], maxRecord?: number): { packets: CapturedPacket[]; error?: WireError } {
+  const points = [...new Set(cutPoints.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+  const bounds = [0, ...points, bytes.length]
+  const st = new ClassicPcapStream(maxRecord === undefined ? {} : { maxRecord })
+  const packets: CapturedPacket[] = []
+  try {
+    for (let i = 1; i < bounds.length; i++) packets.push(...st.push(bytes.subarray(bounds[i - 1], bounds[i])))
+  } catch (e) {
+    if (e instanceof WireError) return { packets, error: e }
+    throw e
+  }
+  const error = st.end()
+  return error ? { packets, error } : { packets }
+}
+
+describe('classic pcap, streamed', () => {
+  const chunkCuts = fc.array(fc.nat(), { maxLength: 20 })
+
+  it('gives the same packets and the same error as the whole-file reader, however chunked', () => {
+    fc.assert(
+      fc.property(classicFile, chunkCuts, fc.option(fc.nat()), ({ header, packets }, cuts, cutEnd) => {
+        const full = encodeClassicPcap(header, packets)
+        const bytes = cutEnd === null ? full : full.subarray(0, Math.max(24, cutEnd % (full.length + 1)))
+        const whole = readClassicPcap(bytes)
+        const st = streamed(bytes, cuts)
+        expect(st.packets).toEqual(whole.packets)
+        expect([st.error?.code, st.error?.needed]).toEqual([whole.error?.code, whole.error?.needed])
+      }),
+      { numRuns: RUNS / 10 },
+    )
+  })
+
+  it('refuses a record larger than maxRecord instead of buffering it, and reports only WireError', () => {
+    const big = encodeClassicPcap({ byteOrder: 'big', nanos: false, versionMajor: 2, versionMinor: 4, snaplen: 65535, linkType: 1, fcs: 0 }, [{ ts: { sec: 1, nsec: 0 }, linkType: 1, data: new Uint8Array(5000), origLength: 5000 }])
+    const r = streamed(big.subarray(0, 24 + 16 + 10), [30], 4096)
+    expect(r.error?.code).toBe('too-large')
+    const magics = [[0xa1, 0xb2, 0xc3, 0xd4], [0x4d, 0x3c, 0xb2, 0xa1]]
+    const random = fc.tuple(fc.constantFrom(...magics), fc.uint8Array({ maxLength: 200, size: 'max' })).map(([m, b]) => Uint8Array.from([...m, ...b]))
+    fc.assert(
+      fc.property(fc.oneof(random, fc.uint8Array({ maxLength: 40 })), chunkCuts, (b, cuts) => {
+        streamed(b, cuts, 1000) // streamed() rethrows anything that is not a WireError
+      }),
+      { numRuns: RUNS },
+    )
   })
 })
 

@@ -38,19 +38,20 @@ export function classicMagic(bytes: Uint8Array): { byteOrder: ByteOrder; nanos: 
   return undefined
 }
 
-export function readClassicPcap(bytes: Uint8Array): ClassicPcap {
+/** The 24-byte file header; throws if it is short, has no known magic, or is not version 2. */
+export function decodeClassicHeader(bytes: Uint8Array): ClassicHeader {
   if (bytes.length < 4) throw WireError.truncated(4 - bytes.length, 'pcap file header')
   const magic = classicMagic(bytes)
   if (!magic) throw new WireError('bad-value', 'pcap file header: unknown magic number')
   if (bytes.length < FILE_HEADER) throw WireError.truncated(FILE_HEADER - bytes.length, 'pcap file header')
   const le = magic.byteOrder === 'little'
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER)
   const versionMajor = dv.getUint16(4, le)
   const versionMinor = dv.getUint16(6, le)
   // Version 2.4 is current; 2.2/2.3 only differ in old record layouts libpcap still reads the same.
   if (versionMajor !== 2) throw new WireError('unsupported', `pcap version ${versionMajor}.${versionMinor}`)
   const linkField = dv.getUint32(20, le)
-  const header: ClassicHeader = {
+  return {
     ...magic,
     versionMajor,
     versionMinor,
@@ -60,27 +61,44 @@ export function readClassicPcap(bytes: Uint8Array): ClassicPcap {
     linkType: linkField & 0xffff,
     fcs: linkField >>> 16,
   }
+}
+
+export const CLASSIC_FILE_HEADER = FILE_HEADER
+export const CLASSIC_RECORD_HEADER = RECORD_HEADER
+
+export interface ClassicRecordHeader {
+  sec: number
+  frac: number // µs or ns, per the file's magic
+  caplen: number
+  origLength: number
+}
+
+/** A 16-byte record header at `at` (the caller has checked that 16 bytes are there). */
+export function decodeClassicRecordHeader(h: ClassicHeader, bytes: Uint8Array, at: number): ClassicRecordHeader {
+  const le = h.byteOrder === 'little'
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + at, RECORD_HEADER)
+  return { sec: dv.getUint32(0, le), frac: dv.getUint32(4, le), caplen: dv.getUint32(8, le), origLength: dv.getUint32(12, le) }
+}
+
+export function classicPacket(h: ClassicHeader, r: ClassicRecordHeader, data: Uint8Array): CapturedPacket {
+  return { ts: { sec: r.sec, nsec: h.nanos ? r.frac : r.frac * 1000 }, linkType: h.linkType, data, origLength: r.origLength }
+}
+
+export function readClassicPcap(bytes: Uint8Array): ClassicPcap {
+  const header = decodeClassicHeader(bytes)
   const packets: CapturedPacket[] = []
   let at = FILE_HEADER
   while (at < bytes.length) {
     if (bytes.length - at < RECORD_HEADER) {
       return { header, packets, error: WireError.truncated(RECORD_HEADER - (bytes.length - at), `pcap record ${packets.length} header`) }
     }
-    const sec = dv.getUint32(at, le)
-    const frac = dv.getUint32(at + 4, le)
-    const caplen = dv.getUint32(at + 8, le)
-    const origLength = dv.getUint32(at + 12, le)
+    const rec = decodeClassicRecordHeader(header, bytes, at)
     const body = at + RECORD_HEADER
-    if (bytes.length - body < caplen) {
-      return { header, packets, error: WireError.truncated(caplen - (bytes.length - body), `pcap record ${packets.length} data`) }
+    if (bytes.length - body < rec.caplen) {
+      return { header, packets, error: WireError.truncated(rec.caplen - (bytes.length - body), `pcap record ${packets.length} data`) }
     }
-    packets.push({
-      ts: { sec, nsec: header.nanos ? frac : frac * 1000 },
-      linkType: header.linkType,
-      data: bytes.subarray(body, body + caplen),
-      origLength,
-    })
-    at = body + caplen
+    packets.push(classicPacket(header, rec, bytes.subarray(body, body + rec.caplen)))
+    at = body + rec.caplen
   }
   return { header, packets }
 }
