@@ -247,7 +247,9 @@ describe('IP address text', () => {
     ['2001:DB8::1', '2001:db8::1'], // §4.3 lowercase
     ['::', '::'],
     ['::1', '::1'],
-    ['::ffff:192.0.2.1', '::ffff:c000:201'], // hex form; we do not print the dotted tail
+    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'], // §5: IPv4-mapped keeps the dotted tail
+    ['::ffff:c000:0201', '::ffff:192.0.2.1'], // the same address written in hex
+    ['::fffe:c000:201', '::fffe:c000:201'], // not IPv4-mapped
   ])('%s -> %s', (input, want) => {
     expect(formatIpv6(parseIpv6(input))).toBe(want)
   })
@@ -260,8 +262,8 @@ describe('IP address text', () => {
       fc.property(addr, (a) => {
         const text = formatIp(a)
         expect(parseIp(text)).toEqual(a)
-        // URL serializes an IPv4-mapped address in hex as well, so the forms are comparable.
-        expect(`[${text}]`).toBe(new URL(`http://[${text}]/`).hostname)
+        // URL prints IPv4-mapped addresses in hex (WHATWG has no §5 rule); all else must agree.
+        if (!text.startsWith('::ffff:') || !text.includes('.')) expect(`[${text}]`).toBe(new URL(`http://[${text}]/`).hostname)
       }),
       { numRuns: RUNS / 10 },
     )

@@ -1,5 +1,6 @@
 // IP addresses as bytes (4 or 16) and as text. IPv6 text follows RFC 5952 §4: lowercase hex, no
-// leading zeros, the longest run (leftmost on a tie) of two or more zero groups becomes "::".
+// leading zeros, the longest run (leftmost on a tie) of two or more zero groups becomes "::";
+// and §5: IPv4-mapped addresses (::ffff:0:0/96) end in dotted decimal, as Wireshark prints them.
 
 import { WireError } from '../bytes.js'
 
@@ -16,6 +17,7 @@ export function formatIpv4(a: Uint8Array): string {
 }
 
 export function formatIpv6(a: Uint8Array): string {
+  if (a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff) return `::ffff:${formatIpv4(a.subarray(12))}`
   const groups: number[] = []
   for (let i = 0; i < 16; i += 2) groups.push((a[i] << 8) | a[i + 1])
   // RFC 5952 §4.2.2: a single zero group is not shortened; §4.2.3: first longest run wins.
