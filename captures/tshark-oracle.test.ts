@@ -8,15 +8,16 @@
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { capturesDir, dissectCommitted, listCaptures } from './check.js'
 import { applicationPlaintext, compareViews, formatDifference, normaliseOurs, type NormFlow, tsharkFollow, tsharkVersion, tsharkView } from './oracle.js'
 
 const names = listCaptures()
 
 describe('captures vs live tshark', () => {
-  beforeAll(() => {
-    // Throws "tshark is not installed ... run `make deps`" when it is missing: the suite fails.
+  it('tshark is installed (else: run `make deps`)', () => {
+    // tsharkVersion() throws "tshark is not installed ... run `make deps`" when it is missing;
+    // every test below calls tshark itself, so each of them fails too, none is skipped.
     expect(tsharkVersion()).toMatch(/^TShark/)
   })
 
@@ -29,16 +30,12 @@ describe('captures vs live tshark', () => {
       const pcap = join(capturesDir, `${name}.pcap`)
       const keylogPath = join(capturesDir, `${name}.keylog`)
       const keylog = existsSync(keylogPath) ? keylogPath : undefined
-      let theirs: NormFlow[]
-      let ours: NormFlow[]
+      let cached: { theirs: NormFlow[]; ours: NormFlow[] } | undefined
+      const views = () => (cached ??= { theirs: tsharkView(pcap, keylog), ours: normaliseOurs(dissected()) })
       const dissected = () => dissectCommitted(name)
 
-      beforeAll(() => {
-        theirs = tsharkView(pcap, keylog)
-        ours = normaliseOurs(dissected())
-      })
-
       it('records, handshakes and hello fields equal tshark, both directions', () => {
+        const { theirs, ours } = views()
         // tshark must have seen something, so two empty views cannot agree vacuously.
         const records = theirs.reduce((n, f) => n + f.toServer.records.length + f.toClient.records.length, 0)
         const clientHellos = theirs.flatMap((f) => f.toServer.handshakes).filter((h) => h.clientHello)
@@ -48,6 +45,7 @@ describe('captures vs live tshark', () => {
       })
 
       it('TLS 1.3 records decrypt to the inner types tshark shows', () => {
+        const { theirs, ours } = views()
         for (const t of theirs) {
           const sh = t.toClient.handshakes.find((h) => h.serverHello && !h.serverHello.helloRetryRequest)?.serverHello
           if (sh?.selectedVersion !== 0x0304) continue
@@ -61,6 +59,7 @@ describe('captures vs live tshark', () => {
       })
 
       it('reassembled TCP streams equal `tshark -z follow,tcp,raw,N` for every flow', () => {
+        const { theirs } = views()
         const d = dissected()
         expect(d.flows.length).toBe(theirs.length)
         for (const f of d.flows) {
@@ -73,12 +72,13 @@ describe('captures vs live tshark', () => {
       })
 
       it('decrypted application data equals `tshark -z follow,tls,raw,N` (TLS 1.3, with keylog)', () => {
-        if (!keylog) return
+        const { theirs } = views()
+        expect(keylog, 'every capture is committed with its keylog').toBeDefined()
         let compared = 0
         for (const f of dissected().flows) {
           const plain = applicationPlaintext(f)
           if (!plain) continue
-          const follow = tsharkFollow(pcap, 'tls', f.flow.id, keylog)
+          const follow = tsharkFollow(pcap, 'tls', f.flow.id, keylog!)
           // tshark 4.0 labels the follow,tls nodes inconsistently; node 0's lines are unindented.
           const server = `${f.flow.server.addr}:${f.flow.server.port}`
           const [toServer, toClient] = follow.node0 === server ? [follow.second, follow.first] : [follow.first, follow.second]
