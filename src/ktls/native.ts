@@ -40,7 +40,9 @@ export function loadAddon(path = ADDON_PATH): AddonLoad {
   return result
 }
 
-const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]))
+// Aliases share a number (EAGAIN/EWOULDBLOCK, ENOTSUP/EOPNOTSUPP): the first listed name wins.
+const errnoNames = new Map<number, string>()
+for (const [name, n] of Object.entries(constants.errno)) if (!errnoNames.has(n)) errnoNames.set(n, name)
 
 export function errnoName(n: number): string {
   return errnoNames.get(n) ?? `errno ${n}`

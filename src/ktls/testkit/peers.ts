@@ -67,10 +67,36 @@ function freePort(): Promise<number> {
   })
 }
 
-/** nginx with its own -p prefix and config, serving `root` over TLS 1.2 and 1.3 with the given cipher lists. */
-export async function startNginx(pki: LabPki, root: string, opts: { protocols: string; ciphers?: string; tls13Suites?: string }): Promise<Peer> {
+export interface NginxServer {
+  /** e.g. 'TLSv1.2 TLSv1.3' */
+  protocols: string
+  /** TLS 1.2 cipher list (ssl_ciphers). */
+  ciphers?: string
+  /** TLS 1.3 suites (ssl_conf_command Ciphersuites). */
+  tls13Suites?: string
+}
+
+/**
+ * One nginx (own -p prefix and config) with a TLS server block per entry, each on its own random
+ * 127.0.0.1 port, serving `root`. /redirect answers 302 -> /big; /chunked/X serves root/X through
+ * sub_filter, which drops Content-Length so HTTP/1.1 responses are chunked.
+ */
+export async function startNginx(pki: LabPki, root: string, servers: NginxServer[]): Promise<{ ports: number[]; stop(): void }> {
   const prefix = mkdtempSync(join(tmpdir(), 'sultry-nginx-'))
-  const port = await freePort()
+  const ports: number[] = []
+  for (const _ of servers) ports.push(await freePort())
+  const blocks = servers.map((sv, i) => `
+  server {
+    listen 127.0.0.1:${ports[i]} ssl;
+    ssl_certificate ${pki.certFile};
+    ssl_certificate_key ${pki.keyFile};
+    ssl_protocols ${sv.protocols};
+    ${sv.ciphers ? `ssl_ciphers ${sv.ciphers};` : ''}
+    ${sv.tls13Suites ? `ssl_conf_command Ciphersuites ${sv.tls13Suites};` : ''}
+    root ${root};
+    location = /redirect { return 302 /big; }
+    location /chunked/ { alias ${root}/; sub_filter_types *; sub_filter_once off; sub_filter '@@never@@' 'x'; }
+  }`).join('\n')
   const conf = join(prefix, 'nginx.conf')
   writeFileSync(conf, `
 daemon off;
@@ -80,33 +106,28 @@ error_log ${prefix}/error.log warn;
 events { worker_connections 64; }
 http {
   access_log off;
+  default_type application/octet-stream;
   client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fcgi;
   uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_certificate ${pki.certFile};
-    ssl_certificate_key ${pki.keyFile};
-    ssl_protocols ${opts.protocols};
-    ${opts.ciphers ? `ssl_ciphers ${opts.ciphers};` : ''}
-    ${opts.tls13Suites ? `ssl_conf_command Ciphersuites ${opts.tls13Suites};` : ''}
-    root ${root};
-    location /redirect { return 302 /big; }
-    location /chunked { chunked_transfer_encoding on; gzip off; }
-  }
+${blocks}
 }
 `)
   const child = spawn('nginx', ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${err}`)
-    const up = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true) })
+  const listening = (port: number) =>
+    new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy()
+        r(true)
+      })
       s.once('error', () => r(false))
     })
-    if (up) return { port, stop: () => stopChild(child) }
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${err}`)
+    if ((await Promise.all(ports.map(listening))).every(Boolean)) return { ports, stop: () => stopChild(child) }
     await new Promise((r) => setTimeout(r, 50))
   }
   stopChild(child)
-  throw new Error(`nginx did not listen on ${port}: ${err}`)
+  throw new Error(`nginx did not listen on ${ports.join(', ')}: ${err}`)
 }
