@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { WireError, concatBytes, fromHex } from '../src/wire/bytes.js'
 import { formatIp } from '../src/wire/ip/address.js'
 import { decodeIp } from '../src/wire/ip/ip.js'
+import { decodeIpv6, encodeIpv6, type Ipv6Extension } from '../src/wire/ip/ipv6.js'
+import { encodeTcp, TcpFlag } from '../src/wire/ip/tcp.js'
 import { decodeTcp } from '../src/wire/ip/tcp.js'
 import { decodeLink } from '../src/wire/pcap/link.js'
 import { LinkType } from '../src/wire/pcap/link-type.js'
@@ -91,5 +93,31 @@ describe('link layers, checked against tshark', () => {
       }),
       { numRuns: RUNS },
     )
+  })
+})
+
+describe('IPv6 extension chains, checked against tshark', () => {
+  it('finds the TCP header behind hop-by-hop, routing, fragment and destination options', () => {
+    const src = fromHex('20010db8000000000000000000000001')
+    const dst = fromHex('20010db8000000000000000000000002')
+    const opts = (type: number, n: number): Ipv6Extension => ({ type, data: Uint8Array.from([n, 1, 4 + 8 * n, ...new Uint8Array(4 + 8 * n)]) }) // one PadN option filling the header
+    // Type 2 Routing Header (RFC 6275 §6.4): Hdr Ext Len 2, segments left 1, one home address.
+    // With a Routing header the TCP pseudo-header uses the final destination (RFC 8200 §8.1);
+    // making that the packet's own destination keeps one checksum right for every chain.
+    const routing: Ipv6Extension = { type: 43, data: Uint8Array.from([2, 2, 1, 0, 0, 0, 0, ...dst]) }
+    const atomicFrag: Ipv6Extension = { type: 44, data: Uint8Array.of(0, 0, 0, 0, 0, 0, 42) } // offset 0, M=0 (RFC 6946)
+    const chains: Ipv6Extension[][] = [[], [opts(0, 0)], [opts(0, 1), opts(60, 0)], [opts(0, 0), routing, opts(60, 2)], [atomicFrag], [opts(0, 0), atomicFrag, opts(60, 0)]]
+    const frames = chains.map((extensions, i) =>
+      encodeIpv6({ src, dst, extensions, protocol: 6 }, encodeTcp({ srcPort: 1000 + i, dstPort: 80, seq: i, ack: 0, flags: TcpFlag.SYN }, { src, dst })),
+    )
+    const file = join(dir, 'ipv6-ext.pcap')
+    writeFileSync(file, new PcapWriter().file(frames.map((data, i) => ({ tsMicros: i, data }))))
+    const theirs = tshark(['-r', file, '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=,', '-e', 'tcp.srcport', '-e', 'tcp.checksum.status']).trim().split('\n')
+    const ours = frames.map((f) => {
+      const p = decodeIpv6(f)
+      return `${p.protocol === 6 ? decodeTcp(p.payload).srcPort : 'none'},1`
+    })
+    expect(ours).toEqual(theirs)
+    expect(ours.length).toBe(chains.length)
   })
 })

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { concatBytes, toHex } from '../src/wire/bytes.js'
 import { parseIp } from '../src/wire/ip/address.js'
 import { TcpFlag, decodeTcp } from '../src/wire/ip/tcp.js'
-import { decodeIpv4 } from '../src/wire/ip/ipv4.js'
+import { decodeIpv4, encodeIpv4 } from '../src/wire/ip/ipv4.js'
 import { readCapture } from '../src/wire/pcap/capture.js'
 import { reassembleCapture } from '../src/wire/pcap/reassemble-capture.js'
 import { TcpReassembler } from '../src/wire/pcap/tcp-reassembly.js'
@@ -310,5 +310,27 @@ describe('TCP reassembly', () => {
       }),
       { numRuns: QUICK ? 300 : 2000 },
     )
+  })
+
+  it('skips and counts what is not reassemblable TCP', () => {
+    const flow = synth(1, 2)
+    const [syn] = flow.open(0)
+    const src = parseIp('10.0.0.1')
+    const dst = parseIp('10.0.0.2')
+    const tcpBytes = decodeIpv4(syn.data).payload
+    const at = (data: Uint8Array, linkType = 101) => ({ ts: { sec: 0, nsec: 0 }, linkType, data, origLength: data.length })
+    const { flows, tcpPackets, skipped } = reassembleCapture({
+      packets: [
+        at(syn.data),
+        at(encodeIpv4({ protocol: 6, src, dst, moreFragments: true }, tcpBytes)), // first fragment
+        at(encodeIpv4({ protocol: 6, src, dst, fragmentOffset: 100 }, new Uint8Array(8))), // a later one
+        at(encodeIpv4({ protocol: 17, src, dst }, new Uint8Array(8))), // UDP
+        at(concatBytes(new Uint8Array(12), Uint8Array.of(0x08, 0x06), new Uint8Array(28)), 1), // ARP on Ethernet
+        at(syn.data, 147), // LINKTYPE_USER0
+        at(Uint8Array.of(0x43, 0, 0, 20)), // IHL 3
+      ],
+    })
+    expect(skipped).toEqual({ notIp: 1, notTcp: 1, fragments: 2, unsupportedLink: 1, malformed: 1 })
+    expect([tcpPackets, flows.length]).toEqual([1, 1])
   })
 })
