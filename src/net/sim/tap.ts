@@ -49,9 +49,13 @@ export async function tapNetwork(net: SimNetwork, path: string, opts: TapOptions
       closeSync(fd)
     },
   }
+  // The synthesizer stamps a data segment's ACK 1 µs after it; the next segment may be due at the
+  // same virtual instant, so clamp to keep the file's timestamps non-decreasing as tools expect.
+  let lastMicros = 0
   const emit = (records: PcapRecord[]) => {
     if (closed) return
     tap.packets += records.length
+    for (const r of records) lastMicros = r.tsMicros = Math.max(r.tsMicros, lastMicros)
     writeSync(fd, writer.records(records))
   }
   const wanted = (f: FlowInfo) =>
