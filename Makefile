@@ -18,7 +18,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-lab: $(NODE_STAMP)
+lab: $(NODE_STAMP) deps
 	node bin/sultry.js lab --all --seed $(SEED)
 
 deps:
