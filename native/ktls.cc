@@ -3,9 +3,11 @@
 // exactly what the kernel said; only argument misuse throws.
 //
 // Exports: probe(), setUlp(fd), getUlp(fd), setCryptoInfo(fd, dir, bytes), sendmsg(fd, bytes, type),
-// recvmsg(fd, buf), layout() (sizeof/offsetof test hook).
+// recvmsg(fd, buf), layout() (sizeof/offsetof test hook), pollStart/pollUpdate/pollClose (libuv
+// readiness on the fd), dup(fd), close(fd).
 
 #include <node_api.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -320,6 +322,122 @@ napi_value LayoutFn(napi_env env, napi_callback_info) {
   return out;
 }
 
+// ---- readiness: a libuv poll handle on the (dup'ed) kernel-TLS fd, calling back on the JS thread.
+
+struct Watch {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context ctx;
+};
+
+void OnPoll(uv_poll_t* h, int status, int events) {
+  Watch* w = static_cast<Watch*>(h->data);
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  napi_value cb, recv, argv[2] = {Int(w->env, status), Int(w->env, events)}, result;
+  napi_get_reference_value(w->env, w->cb, &cb);
+  napi_get_undefined(w->env, &recv);
+  // make_callback (not call_function) so promise jobs and nextTicks run afterwards.
+  napi_make_callback(w->env, w->ctx, recv, cb, 2, argv, &result);
+  napi_close_handle_scope(w->env, scope);
+}
+
+napi_value WatchFromArg(napi_env env, napi_value v, Watch** out) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
+    Throw(env, "expected a poll handle");
+    return nullptr;
+  }
+  *out = static_cast<Watch*>(p);
+  return v;
+}
+
+// pollStart(fd, events, cb(status, events)) -> handle. events: 1 readable, 2 writable (UV_READABLE/UV_WRITABLE).
+napi_value PollStartFn(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t fd, events;
+  if (argc < 3 || !ArgInt(env, argv[0], &fd) || !ArgInt(env, argv[1], &events)) return nullptr;
+  uv_loop_t* loop;
+  napi_get_uv_event_loop(env, &loop);
+  Watch* w = new Watch();
+  w->env = env;
+  int rc = uv_poll_init(loop, &w->poll, fd);
+  if (rc != 0) {
+    delete w;
+    napi_throw_error(env, nullptr, uv_strerror(rc));
+    return nullptr;
+  }
+  w->poll.data = w;
+  napi_create_reference(env, argv[2], 1, &w->cb);
+  napi_value name;
+  napi_create_string_utf8(env, "SultryKtlsPoll", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, nullptr, name, &w->ctx);
+  uv_poll_start(&w->poll, events, OnPoll);
+  napi_value out;
+  napi_create_external(env, w, nullptr, nullptr, &out);
+  return out;
+}
+
+// pollUpdate(handle, events): change what we wait for (0 = nothing, the handle stays).
+napi_value PollUpdateFn(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Watch* w;
+  int32_t events;
+  if (argc < 2 || !WatchFromArg(env, argv[0], &w) || !ArgInt(env, argv[1], &events)) return nullptr;
+  if (events == 0) uv_poll_stop(&w->poll);
+  else uv_poll_start(&w->poll, events, OnPoll);
+  return nullptr;
+}
+
+// pollClose(handle): stops and frees the handle (the fd itself is closed with close()).
+napi_value PollCloseFn(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Watch* w;
+  if (argc < 1 || !WatchFromArg(env, argv[0], &w)) return nullptr;
+  if (w->poll.data == nullptr) return nullptr;  // already closed
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->cb);
+  napi_async_destroy(env, w->ctx);
+  w->poll.data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) { delete reinterpret_cast<Watch*>(h); });
+  return nullptr;
+}
+
+// dup(fd) -> new fd or -errno: the kernel-TLS stream gets its own fd so Node's handle can be closed.
+napi_value DupFn(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t fd;
+  if (argc < 1 || !ArgInt(env, argv[0], &fd)) return nullptr;
+#ifdef SULTRY_NO_KTLS
+  return Int(env, -ENOSYS);
+#else
+  int r = dup(fd);
+  return Int(env, r < 0 ? -errno : r);
+#endif
+}
+
+napi_value CloseFn(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t fd;
+  if (argc < 1 || !ArgInt(env, argv[0], &fd)) return nullptr;
+#ifdef SULTRY_NO_KTLS
+  return Int(env, ENOSYS);
+#else
+  return Int(env, close(fd) == 0 ? 0 : errno);
+#endif
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"probe", nullptr, ProbeFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -329,6 +447,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sendmsg", nullptr, SendmsgFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"recvmsg", nullptr, RecvmsgFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"layout", nullptr, LayoutFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"pollStart", nullptr, PollStartFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"pollUpdate", nullptr, PollUpdateFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"pollClose", nullptr, PollCloseFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"dup", nullptr, DupFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"close", nullptr, CloseFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

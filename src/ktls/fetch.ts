@@ -3,18 +3,21 @@
 //
 // This is the live client: it uses node:net/node:tls directly because kTLS needs the kernel
 // socket's fd, which a World Conn does not have. The kTLS decision follows notes §9.2: on 'connect'
-// try setsockopt(TCP_ULP, "tls") through the addon; any failure keeps node:tls in charge (auto) or
-// fails (require), and the report carries the errno the kernel returned.
+// try setsockopt(TCP_ULP, "tls") through the addon; if the kernel has it, handshake over the
+// record-exact pump and hand the keys over (handover.ts). Any failure keeps node:tls in charge
+// (auto) or fails (require), and the report carries the errno the kernel returned.
 
 import { createHash } from 'node:crypto'
 import { appendFileSync, createWriteStream, type WriteStream } from 'node:fs'
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import tls from 'node:tls'
 import { concatBytes, isTruncated, WireError } from '../wire/bytes.js'
 import { encodeRequestHead, parseResponseHead, type HeaderField, type ResponseHead } from '../wire/http/index.js'
 import { ChunkedDecoder } from './chunked.js'
 import { fallbackReason } from './fallback-reason.js'
-import { loadAddon } from './native.js'
+import { handOver, HalfConfiguredError, type Handover } from './handover.js'
+import { loadAddon, type KtlsAddon } from './native.js'
 
 export type KtlsMode = 'auto' | 'require' | 'off'
 
@@ -79,7 +82,7 @@ export async function fetch(url: string, opts: FetchOptions = {}): Promise<Fetch
   for (;;) {
     const conn = await connect(current, opts)
     try {
-      const res = await exchange(conn.tls, current, opts, redirects.length < max)
+      const res = await exchange(conn.stream, current, opts, redirects.length < max)
       const location = res.head.get('location')
       if (res.redirect && location !== undefined) {
         redirects.push(current.href)
@@ -100,7 +103,7 @@ export async function fetch(url: string, opts: FetchOptions = {}): Promise<Fetch
         redirects,
       }
     } finally {
-      conn.tls.destroy()
+      conn.stream.destroy()
     }
   }
 }
@@ -117,7 +120,7 @@ function parseUrl(s: string): URL {
 }
 
 interface Connection {
-  tls: tls.TLSSocket
+  stream: Duplex
   ktls: KtlsReport
   protocol: string | null
   cipher: string
@@ -126,51 +129,67 @@ interface Connection {
 async function connect(u: URL, opts: FetchOptions): Promise<Connection> {
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1')
   const port = Number(u.port || 443)
+  const where = `${host}:${port}`
   const raw = net.connect({ host, port })
   await new Promise<void>((resolve, reject) => {
     raw.once('connect', resolve)
-    raw.once('error', (e: NodeJS.ErrnoException) => reject(new FetchError(`connect ${host}:${port}: ${e.code ?? e.message}`)))
+    raw.once('error', (e: NodeJS.ErrnoException) => reject(new FetchError(`connect ${where}: ${e.code ?? e.message}`)))
   })
-  const reason = tryKernel(raw, opts.ktls ?? 'auto')
-  if (opts.ktls === 'require') {
-    raw.destroy()
-    throw new KtlsUnavailableError(reason)
-  }
-  const t = tls.connect({
-    socket: raw,
+  const mode = opts.ktls ?? 'auto'
+  const tlsOptions: tls.ConnectionOptions = {
     host,
     servername: net.isIP(host) ? undefined : host,
     ca: opts.ca,
     rejectUnauthorized: !opts.insecure,
     minVersion: 'TLSv1.2',
     ALPNProtocols: ['http/1.1'],
-  })
-  if (opts.sslkeylog) {
-    const file = opts.sslkeylog
-    t.on('keylog', (line: Buffer) => appendFileSync(file, line, { mode: 0o600 }))
   }
-  await new Promise<void>((resolve, reject) => {
-    t.once('secureConnect', resolve)
-    t.once('error', (e: Error) => reject(new FetchError(`TLS with ${host}:${port}: ${e.message}`)))
-  })
-  // Read now: once the peer closes, getCipher() returns null.
-  return { tls: t, ktls: { off: reason }, protocol: t.getProtocol(), cipher: t.getCipher().name }
+  const file = opts.sslkeylog
+  const keylogSink = file ? (line: Buffer) => appendFileSync(file, line, { mode: 0o600 }) : undefined
+  const tlsFailed = (e: unknown) => (e instanceof Error ? new FetchError(`TLS with ${where}: ${e.message}`) : e)
+
+  const ulp = mode === 'off' ? { reason: 'disabled with --ktls off' } : attachUlp(raw)
+  if ('reason' in ulp) {
+    if (mode === 'require') {
+      raw.destroy()
+      throw new KtlsUnavailableError(ulp.reason)
+    }
+    // Node's own TLS on the socket: the fast userspace path (notes §8).
+    const t = tls.connect({ ...tlsOptions, socket: raw })
+    if (keylogSink) t.on('keylog', keylogSink)
+    await new Promise<void>((resolve, reject) => {
+      t.once('secureConnect', resolve)
+      t.once('error', (e: Error) => reject(tlsFailed(e)))
+    })
+    // Read now: once the peer closes, getCipher() returns null.
+    return { stream: t, ktls: { off: ulp.reason }, protocol: t.getProtocol(), cipher: t.getCipher().name }
+  }
+
+  let h: Handover
+  try {
+    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, keylogSink)
+  } catch (e) {
+    raw.destroy()
+    throw e instanceof HalfConfiguredError ? new FetchError(e.message) : tlsFailed(e)
+  }
+  if (!h.kernel) {
+    if (mode === 'require') {
+      h.stream.destroy()
+      throw new KtlsUnavailableError(h.reason)
+    }
+    return { stream: h.stream, ktls: { off: h.reason }, protocol: h.protocol, cipher: h.cipher }
+  }
+  return { stream: h.stream, ktls: { tx: true, rx: true, cipher: h.cipher }, protocol: h.protocol, cipher: h.cipher }
 }
 
-/**
- * Asks the kernel for the tls ULP on the connected socket and returns why the connection stays in
- * userspace. The ULP alone (no TLS_TX/TLS_RX) leaves the socket a plain TCP socket, so node:tls
- * can still use it when the handover is not possible.
- */
-function tryKernel(raw: net.Socket, mode: KtlsMode): string {
-  if (mode === 'off') return 'disabled with --ktls off'
+/** setsockopt(TCP_ULP, "tls") on the connected socket through the addon; any failure is a reason. */
+function attachUlp(raw: net.Socket): { addon: KtlsAddon; fd: number } | { reason: string } {
   const load = loadAddon()
-  if (!load.ok) return load.reason
+  if (!load.ok) return { reason: load.reason }
   const fd = (raw as unknown as { _handle?: { fd?: number } })._handle?.fd
-  if (typeof fd !== 'number' || fd < 0) return 'no kernel socket fd on this platform'
+  if (typeof fd !== 'number' || fd < 0) return { reason: 'no kernel socket fd on this platform' }
   const errno = load.addon.setUlp(fd)
-  if (errno !== 0) return fallbackReason('ulp', errno)
-  return 'the tls ULP attached, but this build has no kernel record path yet (TLS_TX/TLS_RX handover not implemented); node:tls keeps the connection'
+  return errno === 0 ? { addon: load.addon, fd } : { reason: fallbackReason('ulp', errno) }
 }
 
 type Framing = { kind: 'none' } | { kind: 'length'; remaining: number } | { kind: 'chunked'; decoder: ChunkedDecoder } | { kind: 'eof' }
@@ -228,7 +247,7 @@ class BodySink {
   }
 }
 
-async function exchange(t: tls.TLSSocket, u: URL, opts: FetchOptions, mayRedirect: boolean) {
+async function exchange(t: Duplex, u: URL, opts: FetchOptions, mayRedirect: boolean) {
   t.write(encodeRequestHead({
     method: 'GET',
     target: (u.pathname || '/') + u.search,

@@ -15,7 +15,17 @@ export interface KtlsAddon {
   sendmsg(fd: number, bytes: Uint8Array, recordType: number): number
   recvmsg(fd: number, buf: Uint8Array): { n: number; recordType: number; errno: number }
   layout(): Record<string, number>
+  /** A libuv poll handle on fd; cb runs on the JS thread with (status, events). events: 1 readable, 2 writable. */
+  pollStart(fd: number, events: number, cb: (status: number, events: number) => void): PollHandle
+  pollUpdate(handle: PollHandle, events: number): void
+  pollClose(handle: PollHandle): void
+  /** new fd, or -errno */
+  dup(fd: number): number
+  close(fd: number): number
 }
+
+declare const pollHandle: unique symbol
+export type PollHandle = { readonly [pollHandle]: true }
 
 export type AddonLoad = { ok: true; addon: KtlsAddon } | { ok: false; reason: string }
 

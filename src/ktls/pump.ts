@@ -26,6 +26,8 @@ export interface PumpedHandshake {
   detach(): void
   /** Restarts libuv reading on the raw socket (for a userspace record layer after the handover). */
   resumeRaw(): void
+  /** No handover after all: node:tls keeps the connection, fed from the raw socket from now on. */
+  continueInUserspace(): void
 }
 
 type RawHandle = { readStop?: () => number; readStart?: () => number; reading?: boolean }
@@ -72,6 +74,15 @@ export function handshakeOverPump(raw: Socket, options: tls.ConnectionOptions, k
       if (!done) fail(new Error('peer closed the connection during the TLS handshake'))
     })
 
+    const resume = () => {
+      const handle = (raw as unknown as { _handle?: RawHandle })._handle
+      raw.resume()
+      if (handle?.readStart && !handle.reading) {
+        handle.readStart()
+        handle.reading = true
+      }
+    }
+
     t.once('secureConnect', () => {
       done = true
       // Stop libuv reading at once: the next bytes belong to the kernel (notes §5.3 trap).
@@ -100,14 +111,15 @@ export function handshakeOverPump(raw: Socket, options: tls.ConnectionOptions, k
           detach: () => {
             detached = true
           },
-          resumeRaw: () => {
-            const handle = (raw as unknown as { _handle?: RawHandle })._handle
-            raw.resume()
-            if (handle?.readStart && !handle.reading) {
-              handle.readStart()
-              handle.reading = true
-            }
+          continueInUserspace: () => {
+            if (buf.length) duplex.push(buf)
+            buf = new Uint8Array(0)
+            raw.on('data', (d: Buffer) => duplex.push(d))
+            raw.once('end', () => duplex.push(null))
+            raw.once('error', (e) => duplex.destroy(e))
+            resume()
           },
+          resumeRaw: () => resume(),
         })
       }
       // The flush trap (notes §4): the client Finished must be on the wire before the kernel sends.

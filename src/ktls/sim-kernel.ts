@@ -129,6 +129,11 @@ export class SimKtlsSocket {
     this.inbox = this.inbox.length ? concatBytes(this.inbox, wire) : wire.slice()
   }
 
+  /** Bytes received but not yet part of a whole record. */
+  get queued(): number {
+    return this.inbox.length
+  }
+
   /** recvmsg() with a cmsg buffer: the next whole record, or null if it has not fully arrived. */
   recvmsg(): ReceivedRecord | null {
     const rx = this.rx

@@ -1,0 +1,110 @@
+// Hands a connected, ULP-enabled socket to the kernel after a node:tls handshake (notes §9.2):
+// record-exact pump, secrets from the keylog, exact sequence numbers, the client Finished flushed,
+// then TLS_TX and TLS_RX. Every "kTLS is on" comes from setsockopt returning 0; every "off" carries
+// the step and the errno. If anything fails before TLS_TX is set, node:tls keeps the connection.
+
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type tls from 'node:tls'
+import { TLS_1_3_VERSION, TLS_RX, TLS_TX } from './constants.js'
+import { encodeCryptoInfo } from './crypto-info.js'
+import { fallbackReason } from './fallback-reason.js'
+import { KernelTlsSocket } from './kernel-socket.js'
+import type { KtlsAddon } from './native.js'
+import { handshakeOverPump, type PumpedHandshake } from './pump.js'
+import { SimKtlsSocket } from './sim-kernel.js'
+import { KTLS_CIPHER_LIST } from './suites.js'
+import { kernelCryptoInfo, tls12KeyBlock, tls13DirectionKeys } from './traffic-keys.js'
+
+export type Handover =
+  | { kernel: true; stream: KernelTlsSocket; protocol: string | null; cipher: string }
+  | { kernel: false; stream: Duplex; protocol: string | null; cipher: string; reason: string }
+
+/** TX set but RX refused: the connection cannot continue (never half-configured, notes §9.2.8). */
+export class HalfConfiguredError extends Error {
+  override readonly name = 'HalfConfiguredError'
+}
+
+function cryptoInfoBytes(h: PumpedHandshake): { tx: Uint8Array; rx: Uint8Array } | string {
+  const suite = h.suite
+  if (!suite) return `${h.protocol} ${h.cipherName} cannot be handed to the kernel (not an AEAD suite it supports)`
+  if (suite.version === TLS_1_3_VERSION) {
+    const s = h.secrets.tls13()
+    if (!s) return 'no TLS 1.3 traffic secrets arrived on the keylog event'
+    // With the pump OpenSSL consumed no application-key record: both directions start at 0.
+    return {
+      tx: encodeCryptoInfo(kernelCryptoInfo(suite, tls13DirectionKeys(suite, s.client), 0n)),
+      rx: encodeCryptoInfo(kernelCryptoInfo(suite, tls13DirectionKeys(suite, s.server), BigInt(h.recordsAfterHandshake))),
+    }
+  }
+  const s = h.secrets.tls12()
+  if (!s || !h.serverRandom) return 'no TLS 1.2 master secret or ServerHello.random'
+  const kb = tls12KeyBlock(suite, s.masterSecret, s.clientRandom, h.serverRandom)
+  const out = { tx: encodeCryptoInfo(kernelCryptoInfo(suite, kb.client, 1n)), rx: encodeCryptoInfo(kernelCryptoInfo(suite, kb.server, 1n + BigInt(h.recordsAfterHandshake))) }
+  for (const k of [kb.client.key, kb.server.key, kb.client.writeIv, kb.server.writeIv]) k.fill(0)
+  return out
+}
+
+function bumpRecSeq(rx: Uint8Array, by: number): Uint8Array {
+  // rec_seq sits in the last 8 bytes of every crypto_info struct, big-endian.
+  const out = rx.slice()
+  const dv = new DataView(out.buffer, out.length - 8, 8)
+  dv.setBigUint64(0, dv.getBigUint64(0) + BigInt(by))
+  return out
+}
+
+export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOptions: tls.ConnectionOptions, keylogSink?: (line: Buffer) => void): Promise<Handover> {
+  const h = await handshakeOverPump(raw, { ...tlsOptions, ciphers: KTLS_CIPHER_LIST }, keylogSink)
+  const userspace = (reason: string): Handover => {
+    h.secrets.wipe()
+    h.continueInUserspace()
+    return { kernel: false, stream: h.tls, protocol: h.protocol, cipher: h.cipherName, reason }
+  }
+  const bytes = cryptoInfoBytes(h)
+  if (typeof bytes === 'string') return userspace(bytes)
+  if (h.recordsAfterHandshake !== 0) return userspace(`${h.recordsAfterHandshake} record(s) reached OpenSSL after the handshake; sequence numbers unknown`)
+
+  // Records already read past the Finished: decrypt them here from the same RX struct, and start the
+  // kernel after them. A partial record cannot be split between us and the kernel.
+  const early: Uint8Array[] = []
+  let rx = bytes.rx
+  if (h.heldBack.length) {
+    const sim = new SimKtlsSocket()
+    sim.setCryptoInfo(TLS_RX, rx.slice())
+    sim.receive(h.heldBack)
+    let n = 0
+    for (let r = sim.recvmsg(); r; r = sim.recvmsg()) {
+      n++
+      if (r.recordType === 23) early.push(r.data)
+    }
+    if (sim.queued) return userspace(`${sim.queued} byte(s) of a partial record were read past the handshake`)
+    rx = bumpRecSeq(rx, n)
+  }
+
+  h.secrets.wipe()
+  const txErr = addon.setCryptoInfo(fd, TLS_TX, bytes.tx)
+  if (txErr !== 0) {
+    bytes.rx.fill(0)
+    rx.fill(0)
+    return userspace(fallbackReason('tx', txErr))
+  }
+  // From here the kernel encrypts: OpenSSL must never write to this socket again.
+  h.detach()
+  const rxErr = addon.setCryptoInfo(fd, TLS_RX, rx)
+  bytes.rx.fill(0)
+  if (rxErr !== 0) {
+    h.tls.destroy()
+    raw.destroy()
+    throw new HalfConfiguredError(`TLS_TX is set but ${fallbackReason('rx', rxErr)}; the connection cannot continue`)
+  }
+  const own = addon.dup(fd)
+  if (own < 0) {
+    h.tls.destroy()
+    raw.destroy()
+    throw new HalfConfiguredError(`dup() of the kTLS socket failed with errno ${-own}`)
+  }
+  // Node's handle on the original fd must go: two libuv handles must never watch one fd.
+  h.tls.destroy()
+  raw.destroy()
+  return { kernel: true, stream: new KernelTlsSocket(addon, own, early), protocol: h.protocol, cipher: h.cipherName }
+}

@@ -1,0 +1,122 @@
+// The user-facing stream once the kernel holds the keys (notes §5.4): reads with recvmsg and the
+// record-type cmsg, so NewSessionTickets and alerts arrive as control records instead of EIO;
+// writes with sendmsg (application data), close_notify with record type 21. Readiness comes from a
+// libuv poll handle on our own dup()ed fd.
+
+import { Duplex } from 'node:stream'
+import { ContentType } from './constants.js'
+import { errnoName, type KtlsAddon, type PollHandle } from './native.js'
+
+const READABLE = 1
+const WRITABLE = 2
+const EAGAIN = 'EAGAIN'
+
+/** Handshake message types that may follow the handshake (RFC 8446 §4.6). */
+const NEW_SESSION_TICKET = 4
+const KEY_UPDATE = 24
+
+export class KernelTlsSocket extends Duplex {
+  private readonly buf = new Uint8Array(16384 + 256)
+  private poll?: PollHandle
+  private wantRead = false
+  private pendingWrite?: { data: Uint8Array; cb: (e?: Error | null) => void }
+  /** Control records seen, for the caller's report (tickets are ignored: no resumption here). */
+  readonly control = { tickets: 0, alerts: [] as number[][] }
+
+  constructor(private readonly addon: KtlsAddon, private fd: number, alreadyDecrypted: Uint8Array[] = []) {
+    super()
+    for (const d of alreadyDecrypted) this.push(d)
+    this.poll = addon.pollStart(fd, 0, (status, events) => this.onPoll(status, events))
+  }
+
+  private events(): number {
+    return (this.wantRead ? READABLE : 0) | (this.pendingWrite ? WRITABLE : 0)
+  }
+
+  private onPoll(status: number, events: number): void {
+    if (status < 0) return void this.destroy(new Error(`poll on the kTLS socket failed (${status})`))
+    if (events & READABLE) this.readRecords()
+    if (events & WRITABLE && this.pendingWrite) {
+      const w = this.pendingWrite
+      this.pendingWrite = undefined
+      this.writeAll(w.data, w.cb)
+    }
+    if (this.poll && !this.destroyed) this.addon.pollUpdate(this.poll, this.events())
+  }
+
+  override _read(): void {
+    this.wantRead = true
+    this.readRecords()
+    if (this.poll && !this.destroyed) this.addon.pollUpdate(this.poll, this.events())
+  }
+
+  private readRecords(): void {
+    while (this.wantRead && !this.destroyed) {
+      const r = this.addon.recvmsg(this.fd, this.buf)
+      if (r.n < 0) {
+        const name = errnoName(r.errno)
+        if (name === EAGAIN) return
+        // EBADMSG: a record failed authentication (wrong rec_seq or corrupted) — notes §1.4.
+        return void this.destroy(new Error(`kTLS recvmsg: ${name}`))
+      }
+      if (r.n === 0) {
+        this.wantRead = false
+        this.push(null)
+        return
+      }
+      const data = this.buf.slice(0, r.n)
+      if (r.recordType === ContentType.applicationData) {
+        this.wantRead = this.push(data)
+      } else if (r.recordType === ContentType.handshake) {
+        if (data[0] === NEW_SESSION_TICKET) this.control.tickets++
+        else if (data[0] === KEY_UPDATE) return void this.destroy(new Error('peer sent KeyUpdate: re-keying the kernel is not supported by this client'))
+        else return void this.destroy(new Error(`unexpected post-handshake message type ${data[0]}`))
+      } else if (r.recordType === ContentType.alert) {
+        this.control.alerts.push([...data])
+        if (data[0] === 1 && data[1] === 0) {
+          this.wantRead = false
+          this.push(null) // close_notify
+          return
+        }
+        return void this.destroy(new Error(`TLS alert ${data[0]}/${data[1]} from the peer`))
+      } else {
+        return void this.destroy(new Error(`unexpected TLS record type ${r.recordType}`))
+      }
+    }
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.writeAll(chunk, cb)
+  }
+
+  private writeAll(data: Uint8Array, cb: (e?: Error | null) => void): void {
+    let at = 0
+    while (at < data.length) {
+      const n = this.addon.sendmsg(this.fd, data.subarray(at), ContentType.applicationData)
+      if (n < 0) {
+        if (errnoName(-n) === EAGAIN) {
+          this.pendingWrite = { data: data.subarray(at), cb }
+          if (this.poll) this.addon.pollUpdate(this.poll, this.events())
+          return
+        }
+        return cb(new Error(`kTLS sendmsg: ${errnoName(-n)}`))
+      }
+      at += n
+    }
+    cb()
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    // close_notify (RFC 8446 §6.1) as an alert record the kernel encrypts.
+    this.addon.sendmsg(this.fd, Uint8Array.of(1, 0), ContentType.alert)
+    cb()
+  }
+
+  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
+    if (this.poll) this.addon.pollClose(this.poll)
+    this.poll = undefined
+    if (this.fd >= 0) this.addon.close(this.fd)
+    this.fd = -1
+    cb(err)
+  }
+}
