@@ -1,0 +1,50 @@
+// The handover's own fallback, with the real kernel answering: without the tls ULP on the socket,
+// setsockopt(SOL_TLS, TLS_TX) is refused (ENOPROTOOPT here); nothing was switched yet, so node:tls
+// must carry on over the pump and the request still succeeds.
+
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { handOver } from './handover.js'
+import { ADDON_PATH, loadAddon, type KtlsAddon } from './native.js'
+import { makeLabPki, startSServer, type LabPki, type Peer } from './testkit/peers.js'
+
+let pki: LabPki
+let addon: KtlsAddon
+const peers: Peer[] = []
+beforeAll(() => {
+  pki = makeLabPki()
+  if (!existsSync(ADDON_PATH)) execFileSync('make', ['native'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'ignore' })
+  const load = loadAddon()
+  if (!load.ok) throw new Error(load.reason)
+  addon = load.addon
+})
+afterAll(() => peers.forEach((p) => p.stop()))
+
+describe('handover when the kernel refuses TLS_TX', () => {
+  for (const [protocol, args] of [['TLSv1.3', ['-tls1_3']], ['TLSv1.2', ['-tls1_2']]] as const) {
+    it(`${protocol}: reports the kernel's errno and continues in userspace over the pump`, async () => {
+      const root = mkdtempSync(join(tmpdir(), 'sultry-handover-'))
+      writeFileSync(join(root, 'hello'), 'hello from s_server\n')
+      const peer = await startSServer(pki, ['-WWW', ...args], root)
+      peers.push(peer)
+      const raw = net.connect(peer.port, '127.0.0.1')
+      await new Promise<void>((r) => raw.once('connect', r))
+      const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
+      const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem })
+      expect(h.kernel).toBe(false)
+      expect(!h.kernel && h.reason).toBe('ENOPROTOOPT: SOL_TLS TLS_TX refused (no tls ULP on the socket)')
+      expect(h.protocol).toBe(protocol)
+      h.stream.write('GET /hello HTTP/1.0\r\n\r\n')
+      const chunks: Buffer[] = []
+      for await (const c of h.stream as AsyncIterable<Buffer>) chunks.push(c)
+      const text = Buffer.concat(chunks).toString()
+      expect(text.startsWith('HTTP/1.0 200 ok')).toBe(true)
+      expect(text.endsWith('hello from s_server\n')).toBe(true)
+    })
+  }
+})
