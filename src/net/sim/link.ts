@@ -3,6 +3,7 @@
 // The options come from the seed (swarm testing: each seed draws its own fault mix) unless a
 // scenario sets them, and every one is reported in the run's options.
 
+import type { Middlebox } from './middlebox.js'
 import type { RngStream } from './rng.js'
 import type { Pipe } from './pipe.js'
 
@@ -63,6 +64,8 @@ export class Link {
   held = false
   partitioned = false
   partitionMode: PartitionMode = 'hold'
+  /** On-path boxes (censors), in path order: each sees what the ones before it passed. */
+  readonly middleboxes: Middlebox[] = []
   readonly ab: LinkDir
   readonly ba: LinkDir
 

@@ -9,6 +9,7 @@ import { KeylogSink } from '../keylog.js'
 import { SimConn } from './conn.js'
 import { SimHost } from './host.js'
 import { deriveLinkDirOptions, Link, type LinkDir, type LinkDirOptions, type PartitionMode } from './link.js'
+import type { Middlebox, SynVerdict } from './middlebox.js'
 import { Pipe, type FlowInfo, type PipeEnv, type WireObserver } from './pipe.js'
 import { Rng } from './rng.js'
 import { Scheduler, type RunOptions, type SchedulingPolicy } from './scheduler.js'
@@ -105,6 +106,16 @@ export class SimNetwork implements PipeEnv {
     return l
   }
 
+  /**
+   * Puts a middlebox (a censor) on the link between hosts a and b; it sees every later connection
+   * between them, both directions. Several boxes on one link act in the order they were added.
+   */
+  addMiddlebox(box: Middlebox, a: string, b: string): void {
+    const l = this.link(a, b)
+    l.middleboxes.push(box)
+    this.trace.line(`${this.sched.now()} net middlebox ${box.name} ${a} ${b}`)
+  }
+
   /** Records a scenario-chosen option so options() prints it with the network's own. */
   option(name: string, value: unknown): void {
     this.extraOptions[name] = value
@@ -113,8 +124,13 @@ export class SimNetwork implements PipeEnv {
   /** Every option the seed chose (or a scenario set). */
   options(): Record<string, unknown> {
     const links: Record<string, unknown> = {}
-    for (const l of this.links.values()) Object.assign(links, l.describe())
-    return { seed: this.seed, policy: this.sched.policy, timeoutMs: this.timeoutMs, links, ...this.extraOptions }
+    const middleboxes: Record<string, string[]> = {}
+    for (const l of this.links.values()) {
+      Object.assign(links, l.describe())
+      if (l.middleboxes.length > 0) middleboxes[`${l.a}|${l.b}`] = l.middleboxes.map((m) => m.name)
+    }
+    const boxes = Object.keys(middleboxes).length > 0 ? { middleboxes } : {}
+    return { seed: this.seed, policy: this.sched.policy, timeoutMs: this.timeoutMs, links, ...boxes, ...this.extraOptions }
   }
 
   traceHash(): string {
@@ -225,15 +241,6 @@ export class SimNetwork implements PipeEnv {
       if (link.partitioned) return timeout()
       this.sched.at(t0 + cdir.options.latencyMs, `syn #${id}`, () => {
         if (link.partitioned) return timeout()
-        const onConn = dst.listeners.get(port)
-        if (!onConn) {
-          this.trace.line(`${this.sched.now()} #${id} refused`)
-          this.sched.after(sdir.options.latencyMs, `rst #${id}`, () => {
-            this.connecting.delete(id)
-            reject(new NetError('ECONNREFUSED', `connect to ${dst.address}:${port} refused`))
-          })
-          return
-        }
         const info: FlowInfo = {
           id,
           clientHost: src.name,
@@ -243,10 +250,27 @@ export class SimNetwork implements PipeEnv {
           serverAddress: dst.address,
           serverPort: port,
         }
+        const syn = this.synVerdict(link, info)
+        if (syn === 'drop') return timeout()
+        const onConn = dst.listeners.get(port)
+        if (!onConn || syn === 'rst') {
+          this.trace.line(`${this.sched.now()} #${id} ${syn === 'rst' ? 'syn-rst' : 'refused'}`)
+          this.sched.after(sdir.options.latencyMs, `rst #${id}`, () => {
+            this.connecting.delete(id)
+            reject(
+              syn === 'rst'
+                ? new NetError('ECONNRESET', `connect to ${dst.address}:${port} reset (middlebox)`)
+                : new NetError('ECONNREFUSED', `connect to ${dst.address}:${port} refused`),
+            )
+          })
+          return
+        }
         const client = new SimConn(src.address, clientPort, dst.address, port)
         const server = new SimConn(dst.address, port, src.address, clientPort)
         const c2s = new Pipe(this, cdir, info, true, server)
         const s2c = new Pipe(this, sdir, info, false, client)
+        c2s.reverse = s2c
+        s2c.reverse = c2s
         const flow: Flow = { info, link, client, server, c2s, s2c, open: 2 }
         const closed = (end: 'client' | 'server') => {
           this.trace.line(`${this.sched.now()} #${id} ${end}-close`)
@@ -269,6 +293,18 @@ export class SimNetwork implements PipeEnv {
         })
       })
     })
+  }
+
+  /** The first middlebox on the link that does not pass the SYN decides. */
+  private synVerdict(l: Link, info: FlowInfo): SynVerdict {
+    for (const box of l.middleboxes) {
+      const v = box.syn?.(info, this.sched.now()) ?? 'pass'
+      if (v !== 'pass') {
+        this.trace.line(`${this.sched.now()} #${info.id} ${box.name} syn-${v}`)
+        return v
+      }
+    }
+    return 'pass'
   }
 
   private dirs(l: Link, from: string): [LinkDir, LinkDir] {

@@ -4,6 +4,7 @@
 
 import { NetError } from '../world.js'
 import type { LinkDir } from './link.js'
+import type { Segment, Verdict } from './middlebox.js'
 import type { Scheduler } from './scheduler.js'
 import type { SimConn } from './conn.js'
 import type { Trace } from './trace.js'
@@ -57,6 +58,12 @@ export class Pipe {
   delivered = 0
   /** Set when the connection broke (reset, partition drop); further writes fail with it. */
   broken: NetError | undefined
+  /** The other direction of the same connection (towards this pipe's sender); set by the network. */
+  reverse: Pipe | undefined
+  /** A middlebox lost a segment of this direction: TCP cannot deliver past the hole, so nothing more arrives. */
+  frozen = false
+  /** Bytes lost behind the hole: never acknowledged, they keep filling the sender's window. */
+  lost = 0
 
   constructor(
     private readonly env: PipeEnv,
@@ -75,7 +82,7 @@ export class Pipe {
 
   /** Bytes on the wire or delivered but unread: what the receive window counts. */
   private outstanding(): number {
-    return this.inflight + (this.dst ? this.dst.unread : 0)
+    return this.inflight + this.lost + (this.dst ? this.dst.unread : 0)
   }
 
   private windowOpen(): boolean {
@@ -157,9 +164,64 @@ export class Pipe {
       let n = len - off
       if (n > o.mss) n = o.mss
       if (n > 1 && o.splitP > 0 && rng.chance(o.splitP)) n = rng.int(1, n - 1)
-      this.enqueue(chunk.subarray(off, off + n))
+      this.onWire(chunk.subarray(off, off + n))
       off += n
     }
+  }
+
+  /** A segment leaves the sender: past the link's middleboxes (if any), then into flight. */
+  private onWire(seg: Buffer): void {
+    const boxes = this.dir.link.middleboxes
+    if (boxes.length === 0) return this.enqueue(seg)
+    if (this.frozen) return this.lose(seg.length, 'frozen')
+    const view: Segment = { flow: this.flow, fromClient: this.fromClient, bytes: seg, flag: undefined, time: this.env.sched.now() }
+    for (const box of boxes) {
+      const v = box.segment(view)
+      if (v.kind === 'pass') continue
+      this.applyVerdict(v, box.name, seg)
+      return
+    }
+    this.enqueue(seg)
+  }
+
+  private applyVerdict(v: Exclude<Verdict, { kind: 'pass' }>, box: string, seg: Buffer): void {
+    const now = this.env.sched.now()
+    this.frozen = true
+    if (v.kind === 'truncate') {
+      const keep = Math.max(0, Math.min(seg.length, v.keep))
+      this.env.trace.line(`${now} ${this.tag} ${box} freeze after ${keep}/${seg.length}`)
+      if (keep > 0) this.enqueue(seg.subarray(0, keep))
+      this.lose(seg.length - keep, undefined)
+      return
+    }
+    this.env.trace.line(`${now} ${this.tag} ${box} ${v.kind === 'rst' ? `rst-${v.to}` : 'drop'} ${seg.length}`)
+    this.lose(seg.length, undefined)
+    if (v.kind === 'rst') {
+      // "both" and "server"/"client" are named by the flow's ends, not by this pipe's direction.
+      const toServer = v.to !== 'client'
+      const toClient = v.to !== 'server'
+      const towardServer = this.fromClient ? this : this.reverse
+      const towardClient = this.fromClient ? this.reverse : this
+      if (toServer) towardServer?.injectRst()
+      if (toClient) towardClient?.injectRst()
+    }
+  }
+
+  private lose(bytes: number, why: string | undefined): void {
+    this.lost += bytes
+    if (why) this.env.trace.line(`${this.env.sched.now()} ${this.tag} lost ${bytes} (${why})`)
+  }
+
+  /** A middlebox's forged RST towards this pipe's receiver, arriving behind what is in flight. */
+  injectRst(): void {
+    const now = this.env.sched.now()
+    const at = Math.max(now + this.dir.options.latencyMs, this.lastArrival)
+    this.env.trace.line(`${now} ${this.tag} inject-rst`)
+    this.env.sched.at(at, `${this.tag} injected rst`, () => {
+      this.env.trace.line(`${at} ${this.tag} rst (injected)`)
+      for (const o of this.env.observers) o.rst(this.flow, this.fromClient, at)
+      this.dst?.peerReset()
+    })
   }
 
   private arrivalTime(bytes: number): number {
@@ -194,6 +256,17 @@ export class Pipe {
   private sendFlag(flag: 'fin' | 'rst'): void {
     this.closed = true
     this.env.trace.line(`${this.env.sched.now()} ${this.tag} send-${flag}`)
+    const boxes = this.dir.link.middleboxes
+    if (boxes.length > 0) {
+      if (this.frozen) return this.lose(0, `${flag} behind the hole`)
+      const view: Segment = { flow: this.flow, fromClient: this.fromClient, bytes: new Uint8Array(0), flag, time: this.env.sched.now() }
+      for (const box of boxes) {
+        const v = box.segment(view)
+        if (v.kind === 'pass') continue
+        this.frozen = true
+        return this.lose(0, `${flag} dropped by ${box.name}`)
+      }
+    }
     this.push({ arrival: this.arrivalTime(0), chunks: [], bytes: 0, fin: flag === 'fin', rst: flag === 'rst' })
   }
 

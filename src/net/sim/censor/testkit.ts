@@ -1,0 +1,183 @@
+// Test-only: a censored lab in the simulator (a client, blocked.example and allowed.example behind
+// one censor, quiet fixed links so each test controls segmentation itself) and small client actors
+// that hand node:tls's first flight to the wire in chosen pieces: whole, cut into TCP segments, or
+// re-framed into several TLS records. The proxy's real strategies are measured in lab/matrix.
+
+import { Duplex } from 'node:stream'
+import { labSite, labTls, type LabSiteName } from '../../../../lab/fixtures/index.js'
+import { concatBytes } from '../../../wire/bytes.js'
+import { ContentType, decodeRecord, encodeRecordHeader } from '../../../wire/tls/record.js'
+import { acceptTls } from '../../../tls/accept.js'
+import { connectTls } from '../../../tls/connect.js'
+import type { Conn, World } from '../../world.js'
+import type { LinkDirOptions } from '../link.js'
+import type { Middlebox } from '../middlebox.js'
+import { SimNetwork } from '../network.js'
+import type { SimHost } from '../host.js'
+
+export const quiet: LinkDirOptions = { latencyMs: 10, jitterMs: 0, bandwidth: 0, mss: 1460, splitP: 0, coalesceP: 0, windowBytes: 1 << 20 }
+
+export const SITES = {
+  'blocked.example': { host: 'blocked', address: '10.0.1.2' },
+  'allowed.example': { host: 'allowed', address: '10.0.1.3' },
+} as const
+export type SiteName = keyof typeof SITES
+
+export interface CensoredLab {
+  net: SimNetwork
+  client: SimHost
+  /** Bytes each site's TCP end received, by site name. */
+  received: Map<string, number>
+  /** What each site's TLS accept ended with: 'ok' or an error message. */
+  serverOutcomes: Map<string, string[]>
+}
+
+/** client — censor — {blocked.example, allowed.example}; each site answers "hello from NAME" after its handshake. */
+export async function censoredLab(box: Middlebox | undefined, seed = 1): Promise<CensoredLab> {
+  const net = new SimNetwork({ seed, policy: 'queue' })
+  const client = net.addHost('client', '10.0.0.1')
+  const received = new Map<string, number>()
+  const serverOutcomes = new Map<string, string[]>()
+  for (const [name, s] of Object.entries(SITES)) {
+    const host = net.addHost(s.host, s.address)
+    net.link('client', s.host, { ab: quiet, ba: quiet })
+    if (box) net.addMiddlebox(box, 'client', s.host)
+    const site = labSite(name as LabSiteName)
+    received.set(name, 0)
+    serverOutcomes.set(name, [])
+    await host.world.net.listen(443, (conn) => {
+      conn.on('data', (d: Buffer) => received.set(name, received.get(name)! + d.length))
+      acceptTls(host.world, conn, { key: site.key, cert: site.cert, minVersion: 'TLSv1.3' }).then(
+        (tls) => {
+          serverOutcomes.get(name)!.push('ok')
+          tls.on('error', () => {})
+          tls.write(`hello from ${name}`)
+        },
+        (e: Error) => serverOutcomes.get(name)!.push(e.message),
+      )
+    })
+    // Raw (non-TLS) probes land here.
+    await host.world.net.listen(80, (conn) => {
+      conn.on('data', (d: Buffer) => received.set(name, received.get(name)! + d.length))
+      conn.on('error', () => {})
+    })
+  }
+  return { net, client, received, serverOutcomes }
+}
+
+/** How the client's first flight (its ClientHello) goes onto the wire. */
+export type FirstFlightWriter = (world: World, conn: Conn, bytes: Uint8Array) => Promise<void>
+
+function write(conn: Conn, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => conn.write(bytes, (e) => (e ? reject(e) : resolve())))
+}
+
+export const whole: FirstFlightWriter = (_w, conn, bytes) => write(conn, bytes)
+
+function nameAt(bytes: Uint8Array, name: string): number {
+  const at = Buffer.from(bytes).indexOf(Buffer.from(name, 'latin1'))
+  if (at < 0) throw new Error(`${name} not in the first flight`)
+  return at
+}
+
+/** One write per piece, 10 ms apart, cut `into` bytes inside the SNI host name. */
+export function tcpSplitInName(name: string, into = 3): FirstFlightWriter {
+  return async (world, conn, bytes) => {
+    const cut = nameAt(bytes, name) + into
+    await write(conn, bytes.subarray(0, cut))
+    await new Promise<void>((r) => world.setTimer(10, r))
+    await write(conn, bytes.subarray(cut))
+  }
+}
+
+/** The ClientHello record re-framed as two records cut `into` bytes inside the name; one write. */
+export function recordSplitInName(name: string, into = 3): FirstFlightWriter {
+  return (_w, conn, bytes) => {
+    const { record, used } = decodeRecord(bytes)
+    if (record.type !== ContentType.handshake) throw new Error('first flight is not a handshake record')
+    const cut = nameAt(record.fragment, name) + into
+    const a = record.fragment.subarray(0, cut)
+    const b = record.fragment.subarray(cut)
+    return write(
+      conn,
+      concatBytes(
+        encodeRecordHeader(ContentType.handshake, record.legacyVersion, a.length),
+        a,
+        encodeRecordHeader(ContentType.handshake, record.legacyVersion, b.length),
+        b,
+        bytes.subarray(used),
+      ),
+    )
+  }
+}
+
+/** A Duplex for node:tls whose first write goes out through `first`, everything else straight through. */
+function firstFlightShim(world: World, conn: Conn, first: FirstFlightWriter): Duplex {
+  let pending = true
+  const d = new Duplex({
+    write(chunk: Buffer, _enc, cb) {
+      if (!pending) return void conn.write(chunk, cb)
+      pending = false
+      first(world, conn, chunk).then(() => cb(), cb)
+    },
+    final(cb) {
+      conn.end()
+      cb()
+    },
+    read() {
+      conn.resume()
+    },
+    destroy(err, cb) {
+      conn.destroy()
+      cb(err)
+    },
+  })
+  conn.on('data', (b: Buffer) => {
+    if (!d.push(b)) conn.pause()
+  })
+  conn.on('end', () => d.push(null))
+  conn.on('error', (e: Error) => d.destroy(e))
+  return d
+}
+
+export type Outcome = 'ok' | 'timeout' | string
+
+/** A node:tls client for `name` through the censor; 'ok' once it read the site's greeting. */
+export async function tlsThrough(lab: CensoredLab, name: SiteName, first: FirstFlightWriter, timeoutMs = 5000): Promise<Outcome> {
+  const world = lab.client.world
+  const p = (async (): Promise<Outcome> => {
+    const conn = await world.net.connect(SITES[name].address, 443)
+    const tls = await connectTls(world, firstFlightShim(world, conn, first) as Conn, { servername: name, ca: labTls().caCert, minVersion: 'TLSv1.3' })
+    const greeting = await new Promise<string>((resolve, reject) => {
+      tls.once('data', (d: Buffer) => resolve(d.toString()))
+      tls.once('error', reject)
+    })
+    tls.destroy()
+    return greeting === `hello from ${name}` ? 'ok' : `wrong greeting ${JSON.stringify(greeting)}`
+  })()
+  const result = await race(world, p, timeoutMs)
+  return result
+}
+
+/** The outcome, or 'timeout' after `ms` of virtual time; errors become their code (ECONNRESET …). */
+export function race(world: World, p: Promise<Outcome>, ms: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const t = world.setTimer(ms, () => resolve('timeout'))
+    p.then(
+      (v) => {
+        t.cancel()
+        resolve(v)
+      },
+      (e: Error & { code?: string }) => {
+        t.cancel()
+        resolve(e.code ?? e.message)
+      },
+    )
+  })
+}
+
+/** Runs the network until `p` settles. */
+export async function settle<T>(lab: CensoredLab, p: Promise<T>): Promise<T> {
+  await lab.net.run({ until: p, maxVirtualMs: 120_000 })
+  return p
+}
