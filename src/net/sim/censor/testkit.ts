@@ -6,6 +6,10 @@
 import { Duplex } from 'node:stream'
 import { labSite, labTls, type LabSiteName } from '../../../../lab/fixtures/index.js'
 import { concatBytes } from '../../../wire/bytes.js'
+import { encodeClientHello } from '../../../wire/tls/client-hello.js'
+import * as X from '../../../wire/tls/extension-data.js'
+import type { Extension } from '../../../wire/tls/extensions.js'
+import { encodeHandshake, HandshakeType } from '../../../wire/tls/handshake.js'
 import { ContentType, decodeRecord, encodeRecordHeader } from '../../../wire/tls/record.js'
 import { acceptTls } from '../../../tls/accept.js'
 import { connectTls } from '../../../tls/connect.js'
@@ -51,7 +55,7 @@ export async function censoredLab(box: Middlebox | undefined, seed = 1): Promise
         (tls) => {
           serverOutcomes.get(name)!.push('ok')
           tls.on('error', () => {})
-          tls.write(`hello from ${name}`)
+          tls.end(`hello from ${name}`)
         },
         (e: Error) => serverOutcomes.get(name)!.push(e.message),
       )
@@ -153,6 +157,7 @@ export async function tlsThrough(lab: CensoredLab, name: SiteName, first: FirstF
       tls.once('error', reject)
     })
     tls.destroy()
+    conn.destroy()
     return greeting === `hello from ${name}` ? 'ok' : `wrong greeting ${JSON.stringify(greeting)}`
   })()
   const result = await race(world, p, timeoutMs)
@@ -178,6 +183,43 @@ export function race(world: World, p: Promise<Outcome>, ms: number): Promise<Out
 
 /** Runs the network until `p` settles. */
 export async function settle<T>(lab: CensoredLab, p: Promise<T>): Promise<T> {
+  await lab.net.run({ until: p, maxVirtualMs: 120_000 })
+  return p
+}
+
+/** A hand-built ClientHello record (for hellos node:tls cannot send: ECH, no SNI). */
+export function rawHello(opts: { sni?: string; ech?: boolean }): Uint8Array {
+  const ext: Extension[] = []
+  if (opts.sni !== undefined) ext.push(X.encodeServerName(opts.sni))
+  ext.push(X.encodeSupportedVersionsClient([0x0304]))
+  ext.push(X.encodeKeyShareClientHello([{ group: 0x001d, keyExchange: new Uint8Array(32).fill(7) }]))
+  // An outer ECH extension: type 0 (outer), HPKE suite, config id, enc, payload (RFC 9849 §5); opaque to the censor.
+  if (opts.ech) ext.push(X.encodeEncryptedClientHello(Uint8Array.from([0, 0, 0x20, 0, 1, 0, 1, 7, 0, 32, ...new Uint8Array(32).fill(5), 0, 16, ...new Uint8Array(16).fill(6)])))
+  const body = encodeClientHello({
+    legacyVersion: 0x0303,
+    random: new Uint8Array(32).fill(9),
+    legacySessionId: new Uint8Array(32).fill(3),
+    cipherSuites: [0x1301],
+    legacyCompressionMethods: [0],
+    extensions: ext,
+  })
+  const msg = encodeHandshake({ msgType: HandshakeType.clientHello, body })
+  return concatBytes(encodeRecordHeader(ContentType.handshake, 0x0301, msg.length), msg)
+}
+
+/** Opens a connection to `name`:port, writes `bytes`, waits; returns how many bytes the site received. */
+export async function rawProbe(lab: CensoredLab, name: SiteName, port: number, bytes: Uint8Array, waitMs = 1000): Promise<number> {
+  const world = lab.client.world
+  const before = lab.received.get(name)!
+  const p = (async () => {
+    const conn = await world.net.connect(SITES[name].address, port)
+    conn.on('error', () => {})
+    conn.on('data', () => {})
+    await write(conn, bytes)
+    await new Promise<void>((r) => world.setTimer(waitMs, r))
+    conn.destroy()
+    return lab.received.get(name)! - before
+  })()
   await lab.net.run({ until: p, maxVirtualMs: 120_000 })
   return p
 }
