@@ -42,3 +42,8 @@ NODE_GYP ?= $(shell npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
 native:
 	@node "$(NODE_GYP)" rebuild -C native --nodedir="$$(dirname $$(dirname $$(command -v node)))" \
 	  || { echo "make native: building the kTLS addon failed (needs node-gyp, a C++ compiler, node headers and <linux/tls.h>); sultry fetch will fall back to node:tls and say 'addon not built'"; exit 1; }
+
+# kTLS on a real kernel: Debian's kernel in QEMU (TCG) with the tls module; see src/ktls/vm/run.sh.
+.PHONY: test-ktls-vm
+test-ktls-vm: $(NODE_STAMP)
+	bash src/ktls/vm/run.sh
