@@ -4,12 +4,13 @@
 
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { concatBytes, equalBytes, WireError } from '../src/wire/bytes.js'
+import { equalBytes } from '../src/wire/bytes.js'
 import { type ClientHello, decodeClientHello, encodeClientHello, viewClientHello } from '../src/wire/tls/client-hello.js'
 import * as X from '../src/wire/tls/extension-data.js'
 import { type Extension, ExtensionType } from '../src/wire/tls/extensions.js'
 import { GREASE_VALUES, isGrease } from '../src/wire/tls/grease.js'
 import { decodeServerHello, encodeServerHello, HELLO_RETRY_REQUEST_RANDOM, type ServerHello, viewServerHello } from '../src/wire/tls/server-hello.js'
+import { mutated, onlyWireError } from './support.js'
 
 const numRuns = process.env.SULTRY_QUICK ? 300 : 10_000
 
@@ -130,29 +131,6 @@ function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boo
     }
   }
   return true
-}
-
-function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'cut', 'insert', 'set'), byte: fc.integer({ min: 0, max: 255 }) })
-  return fc.tuple(valid, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([b, edits]) => {
-    let out: Uint8Array = b.slice()
-    for (const e of edits) {
-      const at = out.length === 0 ? 0 : e.at % out.length
-      if (e.kind === 'flip' && out.length > 0) out[at] ^= 1 << (e.byte % 8)
-      else if (e.kind === 'set' && out.length > 0) out[at] = e.byte
-      else if (e.kind === 'cut') out = out.subarray(0, at)
-      else out = concatBytes(out.subarray(0, at), Uint8Array.of(e.byte), out.subarray(at))
-    }
-    return out
-  })
-}
-
-function onlyWireError(f: () => unknown): void {
-  try {
-    f()
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e
-  }
 }
 
 describe('ClientHello properties', () => {

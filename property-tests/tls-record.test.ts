@@ -3,9 +3,10 @@
 
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { concatBytes, equalBytes, WireError } from '../src/wire/bytes.js'
+import { concatBytes, equalBytes } from '../src/wire/bytes.js'
 import { decodeRecord, encodeRecord, MAX_RECORD_FRAGMENT, MAX_RECORD_LENGTH, type TlsRecord } from '../src/wire/tls/record.js'
 import { type RecordEvent, RecordReader } from '../src/wire/tls/record-reader.js'
+import { mutated, onlyWireError } from './support.js'
 
 const numRuns = process.env.SULTRY_QUICK ? 300 : 10_000
 
@@ -24,30 +25,6 @@ const recordArb: fc.Arbitrary<TlsRecord> = fc.record({
   legacyVersion: fc.integer({ min: 0x0300, max: 0x03ff }),
   fragment: fragmentArb,
 })
-
-/** A valid input with a few bytes flipped, dropped or inserted. */
-function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('flip', 'cut', 'insert', 'set'), byte: fc.integer({ min: 0, max: 255 }) })
-  return fc.tuple(valid, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([b, edits]) => {
-    let out: Uint8Array = b.slice()
-    for (const e of edits) {
-      const at = out.length === 0 ? 0 : e.at % out.length
-      if (e.kind === 'flip' && out.length > 0) out[at] ^= 1 << (e.byte % 8)
-      else if (e.kind === 'set' && out.length > 0) out[at] = e.byte
-      else if (e.kind === 'cut') out = out.subarray(0, at)
-      else out = concatBytes(out.subarray(0, at), Uint8Array.of(e.byte), out.subarray(at))
-    }
-    return out
-  })
-}
-
-function onlyWireError(f: () => unknown): void {
-  try {
-    f()
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e
-  }
-}
 
 const summary = (evs: RecordEvent[]) =>
   evs.map((e) => (e.kind === 'record' ? { o: e.offset, t: e.record.type, v: e.record.legacyVersion, f: e.record.fragment } : { o: e.offset, code: e.error.code }))

@@ -4,9 +4,9 @@
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WireError } from '../src/wire/bytes.js'
 import { CELL_BODY_LEN, ChanCmd, decodeCell, encodeCell, isVariableLength } from '../src/wire/tor/cell.js'
 import { chanMsgCell, decodeChanMsg, encodeChanMsg, type ChanMsg } from '../src/wire/tor/chan-msg.js'
+import { mutate, mutation, onlyWireError } from './support.js'
 
 const RUNS = process.env.SULTRY_QUICK === '1' ? 300 : 10_000
 
@@ -44,34 +44,6 @@ const chanMsgArb: fc.Arbitrary<ChanMsg> = fc.oneof(
     fc.record({ cmd: fc.constant('opaque' as const), command: fc.constant(command), body: isVariableLength(command) ? bytes(1024) : exact(CELL_BODY_LEN) }),
   ),
 )
-
-type Mutation = { kind: 'flip' | 'set' | 'insert' | 'delete' | 'truncate'; at: number; value: number }
-const mutation: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate'),
-  at: fc.nat(),
-  value: u8,
-})
-
-function mutate(b: Uint8Array, ms: Mutation[]): Uint8Array {
-  let out = b.slice()
-  for (const m of ms) {
-    const at = out.length === 0 ? 0 : m.at % out.length
-    if (m.kind === 'flip' && out.length > 0) out[at] ^= 1 << (m.value % 8)
-    else if (m.kind === 'set' && out.length > 0) out[at] = m.value
-    else if (m.kind === 'insert') out = Uint8Array.from([...out.subarray(0, at), m.value, ...out.subarray(at)])
-    else if (m.kind === 'delete' && out.length > 0) out = Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + 1)])
-    else if (m.kind === 'truncate') out = out.subarray(0, at)
-  }
-  return out
-}
-
-function onlyWireError(f: () => unknown): void {
-  try {
-    f()
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e
-  }
-}
 
 describe('Tor channel messages', () => {
   it('round-trip through a channel cell on every link version', () => {

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WireError, toHex } from '../src/wire/bytes.js'
+import { toHex } from '../src/wire/bytes.js'
 import {
   EXT_SIGNED_WITH_ED25519_KEY,
   decodeEd25519Cert,
@@ -12,6 +12,7 @@ import {
   encodeRsaEd25519CrossCert,
   type CertExtension,
 } from '../src/wire/tor/ed25519-cert.js'
+import { mutate, mutation, onlyWireError } from './support.js'
 
 const RUNS = process.env.SULTRY_QUICK === '1' ? 300 : 10_000
 
@@ -36,32 +37,8 @@ const certArb = fc.record({
 
 const crossCertArb = fc.record({ ed25519Key: exact(32), expirationHours: u32, signature: bytes(255) })
 
-type Mutation = { kind: 'flip' | 'set' | 'insert' | 'delete' | 'truncate'; at: number; value: number }
-const mutation: fc.Arbitrary<Mutation> = fc.record({ kind: fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate'), at: fc.nat(), value: u8 })
-
-function mutate(b: Uint8Array, ms: Mutation[]): Uint8Array {
-  let out = b.slice()
-  for (const m of ms) {
-    const at = out.length === 0 ? 0 : m.at % out.length
-    if (m.kind === 'flip' && out.length > 0) out[at] ^= 1 << (m.value % 8)
-    else if (m.kind === 'set' && out.length > 0) out[at] = m.value
-    else if (m.kind === 'insert') out = Uint8Array.from([...out.subarray(0, at), m.value, ...out.subarray(at)])
-    else if (m.kind === 'delete' && out.length > 0) out = Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + 1)])
-    else if (m.kind === 'truncate') out = out.subarray(0, at)
-  }
-  return out
-}
-
 /** Byte arrays as hex: vitest's deep equality over typed arrays is slow enough to dominate 10k runs. */
 const show = (v: unknown) => JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? toHex(x) : x))
-
-function onlyWireError(f: () => unknown): void {
-  try {
-    f()
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e
-  }
-}
 
 describe('Ed25519 certificates', () => {
   it('round-trip, and `signed` is exactly the bytes before the signature', () => {

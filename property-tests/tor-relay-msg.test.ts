@@ -4,10 +4,11 @@
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { WireError, toHex } from '../src/wire/bytes.js'
+import { toHex } from '../src/wire/bytes.js'
 import { CELL_BODY_LEN } from '../src/wire/tor/cell.js'
 import { RELAY_DATA_MAX, decodeRelayCell, encodeRelayCell, type RelayCell } from '../src/wire/tor/relay-cell.js'
 import { RelayCmd, decodeRelayMsg, encodeRelayMsg, relayMsgCommand, type LinkSpecifier, type RelayMsg } from '../src/wire/tor/relay-msg.js'
+import { mutate, mutation, onlyWireError } from './support.js'
 
 const RUNS = process.env.SULTRY_QUICK === '1' ? 300 : 10_000
 
@@ -69,30 +70,6 @@ const relayCellArb: fc.Arbitrary<RelayCell> = fc.record({
   digest: exact(4),
   data: bytes(RELAY_DATA_MAX),
 })
-
-type Mutation = { kind: 'flip' | 'set' | 'insert' | 'delete' | 'truncate'; at: number; value: number }
-const mutation: fc.Arbitrary<Mutation> = fc.record({ kind: fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate'), at: fc.nat(), value: u8 })
-
-function mutate(b: Uint8Array, ms: Mutation[]): Uint8Array {
-  let out = b.slice()
-  for (const m of ms) {
-    const at = out.length === 0 ? 0 : m.at % out.length
-    if (m.kind === 'flip' && out.length > 0) out[at] ^= 1 << (m.value % 8)
-    else if (m.kind === 'set' && out.length > 0) out[at] = m.value
-    else if (m.kind === 'insert') out = Uint8Array.from([...out.subarray(0, at), m.value, ...out.subarray(at)])
-    else if (m.kind === 'delete' && out.length > 0) out = Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + 1)])
-    else if (m.kind === 'truncate') out = out.subarray(0, at)
-  }
-  return out
-}
-
-function onlyWireError(f: () => unknown): void {
-  try {
-    f()
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e
-  }
-}
 
 describe('tor1 relay cell header', () => {
   it('round-trips with any padding', () => {
