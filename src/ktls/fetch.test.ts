@@ -102,6 +102,12 @@ describe('fetch fallback vs nginx', () => {
     expect(progress.at(-1)).toBe(res.bytes)
   })
 
+  it('streams the body to onBody instead of keeping it', async () => {
+    const hash = createHash('sha256')
+    const res = await fetch(`https://127.0.0.1:${ports[0]}/big`, { ca: pki.caPem, onBody: (c) => hash.update(c) })
+    expect([res.body, res.bytes, res.sha256, hash.digest('hex')]).toEqual([undefined, BIG, bigSha, bigSha])
+  })
+
   it('follows a redirect only when asked', async () => {
     const url = `https://127.0.0.1:${ports[0]}/redirect`
     const stay = await fetch(url, { ca: pki.caPem })

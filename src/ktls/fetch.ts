@@ -34,6 +34,8 @@ export interface FetchOptions {
   sslkeylog?: string
   /** Write the final response body here instead of keeping it in memory. */
   output?: string
+  /** Hand each body chunk to the caller instead of keeping it (ignored with `output`). */
+  onBody?: (chunk: Uint8Array) => void
   /** Follow 301/302/303/307/308 (true = up to 10 hops, or a number). */
   followRedirects?: boolean | number
   onProgress?: (received: number, total: number | undefined) => void
@@ -44,7 +46,7 @@ export interface FetchResponse {
   status: number
   reason: string
   headers: HeaderField[]
-  /** The body, unless `output` was given. */
+  /** The body, unless `output` or `onBody` was given. */
   body?: Uint8Array
   /** Body bytes received (and written, with `output`). */
   bytes: number
@@ -212,7 +214,10 @@ class BodySink {
   private fileError?: Error
   bytes = 0
 
-  constructor(output: string | undefined) {
+  constructor(
+    output: string | undefined,
+    private readonly onBody?: (chunk: Uint8Array) => void,
+  ) {
     if (output) {
       this.file = createWriteStream(output)
       this.file.on('error', (e) => (this.fileError = e))
@@ -224,7 +229,8 @@ class BodySink {
     this.bytes += b.length
     this.hash.update(b)
     if (!this.file) {
-      this.chunks.push(Uint8Array.from(b))
+      if (this.onBody) this.onBody(b)
+      else this.chunks.push(Uint8Array.from(b))
       return
     }
     if (this.fileError) throw new FetchError(`writing the body: ${this.fileError.message}`)
@@ -243,7 +249,7 @@ class BodySink {
   async finish(): Promise<{ body?: Uint8Array; sha256: string }> {
     if (this.file) await new Promise<void>((r) => this.file!.end(() => r()))
     if (this.fileError) throw new FetchError(`writing the body: ${this.fileError.message}`)
-    return { body: this.file ? undefined : concatBytes(...this.chunks), sha256: this.hash.digest('hex') }
+    return { body: this.file || this.onBody ? undefined : concatBytes(...this.chunks), sha256: this.hash.digest('hex') }
   }
 }
 
@@ -281,7 +287,7 @@ async function exchange(t: Duplex, u: URL, opts: FetchOptions, mayRedirect: bool
         framing = framingOf(head)
         redirect = mayRedirect && REDIRECTS.has(head.status) && head.get('location') !== undefined
         if (redirect) return { head, redirect, bytes: 0, sha256: '' }
-        sink = new BodySink(opts.output)
+        sink = new BodySink(opts.output, opts.onBody)
         total = framing.kind === 'length' ? framing.remaining : undefined
         if (framing.kind === 'none' || (framing.kind === 'length' && framing.remaining === 0)) complete = true
       }

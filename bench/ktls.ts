@@ -1,0 +1,75 @@
+// Download throughput of `sultry fetch` (whatever kTLS path this kernel allows) against Node's own
+// https module and plain TCP, same server process type, same sink (SHA-256 of the body, then dropped), one run
+// each, in sequence. Usage: node --import tsx bench/ktls.ts [bytes]   (default 1 GiB)
+// Prints MB/s and ratios; says "kTLS" only if the fetch report had tx and rx on.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import https from 'node:https'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { fetch, formatKtls } from '../src/ktls/fetch.js'
+import { makeLabPki } from '../src/ktls/testkit/peers.js'
+
+const BYTES = Number(process.argv[2] ?? 2 ** 30)
+const here = fileURLToPath(new URL('.', import.meta.url))
+const pki = makeLabPki()
+
+async function server(mode: 'tls' | 'tcp'): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${here}ktls-server.ts`, mode, String(BYTES), pki.certFile, pki.keyFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((r) => child.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))))
+  return { port, child }
+}
+
+async function timed(name: string, mode: 'tls' | 'tcp', run: (port: number) => Promise<number>): Promise<number> {
+  const { port, child } = await server(mode)
+  const t0 = process.hrtime.bigint()
+  const got = await run(port)
+  const s = Number(process.hrtime.bigint() - t0) / 1e9
+  child.kill()
+  if (got !== BYTES) throw new Error(`${name}: got ${got} of ${BYTES} bytes`)
+  const mbs = BYTES / 1e6 / s
+  console.log(`${name.padEnd(34)} ${mbs.toFixed(0).padStart(6)} MB/s  (${s.toFixed(2)} s)`)
+  return mbs
+}
+
+function sinkRead(stream: NodeJS.ReadableStream, skipHead: boolean): Promise<number> {
+  const hash = createHash('sha256')
+  let n = 0
+  let head = skipHead
+  return new Promise((resolve, reject) => {
+    stream.on('data', (d: Buffer) => {
+      if (head) {
+        const end = d.indexOf('\r\n\r\n')
+        if (end < 0) return
+        d = d.subarray(end + 4)
+        head = false
+      }
+      hash.update(d)
+      n += d.length
+    })
+    stream.on('end', () => {
+      hash.digest()
+      resolve(n)
+    })
+    stream.on('error', reject)
+  })
+}
+
+let report = ''
+const fetchMbs = await timed('sultry fetch', 'tls', async (port) => {
+  const res = await fetch(`https://127.0.0.1:${port}/`, { ca: pki.caPem, onBody: () => {} })
+  report = formatKtls(res.ktls)
+  return res.bytes
+})
+const httpsMbs = await timed('node https (TLS 1.3 AES-128-GCM)', 'tls', (port) =>
+  new Promise((resolve, reject) => https.get({ host: '127.0.0.1', port, ca: pki.caPem, agent: false }, (res) => sinkRead(res, false).then(resolve, reject)).on('error', reject)))
+const tcpMbs = await timed('plain TCP (node net)', 'tcp', (port) => {
+  const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\n\r\n'))
+  return sinkRead(s, true)
+})
+const ktlsOn = report.startsWith('ktls: tx=on rx=on')
+console.log(`\nsultry fetch path: ${ktlsOn ? 'kTLS' : 'userspace TLS (node:tls)'} — ${report}`)
+console.log(`ratio sultry fetch / node https: ${(fetchMbs / httpsMbs).toFixed(2)}`)
+console.log(`ratio sultry fetch / plain TCP:  ${(fetchMbs / tcpMbs).toFixed(2)}`)
+console.log(`(${BYTES} bytes per run, one run each, shared 2-core machine: treat ratios as rough)`)
