@@ -53,33 +53,39 @@ export function parseIpv4(text: string): Uint8Array {
   return Uint8Array.from(parts.map(Number))
 }
 
+/** Accepts the RFC 4291 §2.2 text forms, including "::" and a trailing dotted quad (only at the end). */
 export function parseIpv6(text: string): Uint8Array {
   const bad = (): WireError => new WireError('bad-value', `not an IPv6 address: ${JSON.stringify(text)}`)
+  if (text.length > 45) throw bad()
   const halves = text.split('::')
   if (halves.length > 2) throw bad()
-  const groupsOf = (s: string): number[] => {
-    if (s === '') return []
+  const groupsOf = (part: string, allowV4: boolean): number[] => {
+    if (part === '') return []
+    const pieces = part.split(':')
     const out: number[] = []
-    const parts = s.split(':')
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]
-      if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = parseIpv4(p) // an embedded IPv4 tail (RFC 4291 §2.2 form 3)
+    pieces.forEach((p, i) => {
+      if (allowV4 && i === pieces.length - 1 && p.includes('.')) {
+        const v4 = parseIpv4(p)
         out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3])
       } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16))
       else throw bad()
-    }
+    })
     return out
   }
-  const head = groupsOf(halves[0])
-  const tail = halves.length === 2 ? groupsOf(halves[1]) : []
-  const groups =
-    halves.length === 2
-      ? head.length + tail.length <= 7
-        ? [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail]
-        : null
-      : head
-  if (!groups || groups.length !== 8) throw bad()
+  let groups: number[]
+  try {
+    if (halves.length === 1) {
+      groups = groupsOf(halves[0], true)
+      if (groups.length !== 8) throw bad()
+    } else {
+      const head = groupsOf(halves[0], false)
+      const tail = groupsOf(halves[1], true)
+      if (head.length + tail.length > 7) throw bad()
+      groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail]
+    }
+  } catch {
+    throw bad()
+  }
   const out = new Uint8Array(16)
   groups.forEach((g, i) => {
     out[2 * i] = g >> 8

@@ -2,6 +2,15 @@
 // the name, no NUL), 4 = IPv6 (16 octets). Shared by SOCKS5 requests/replies and SOCKS4/4a.
 
 import { Reader, WireError, Writer } from '../bytes.js'
+import {
+  formatIpv4 as ipv4ToText,
+  formatIpv6 as ipv6ToText,
+  parseIpv4 as ipv4FromText,
+  parseIpv6 as ipv6FromText,
+} from '../ip/address.js'
+
+// Address text is the IP codec's: RFC 5952 output, strict RFC 4291 input, no octal-looking quads.
+export { ipv4FromText, ipv4ToText, ipv6FromText, ipv6ToText }
 
 export const ATYP = { ipv4: 1, domainName: 3, ipv6: 4 } as const
 export type AddressType = 'ipv4' | 'domain' | 'ipv6'
@@ -77,22 +86,6 @@ export function domainToOctets(host: string): Uint8Array {
   return out
 }
 
-export function ipv4ToText(b: Uint8Array): string {
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
-}
-
-/** Dotted-quad only, no leading zeros (which some resolvers read as octal). */
-export function ipv4FromText(s: string): Uint8Array {
-  const parts = s.split('.')
-  if (parts.length !== 4) throw new WireError('bad-value', `not an IPv4 address: ${JSON.stringify(s)}`)
-  return Uint8Array.from(parts, (p) => {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) {
-      throw new WireError('bad-value', `not an IPv4 address: ${JSON.stringify(s)}`)
-    }
-    return Number(p)
-  })
-}
-
 export function isIpv4Text(s: string): boolean {
   try {
     ipv4FromText(s)
@@ -100,71 +93,6 @@ export function isIpv4Text(s: string): boolean {
   } catch {
     return false
   }
-}
-
-/** RFC 5952 text: lower-case hex, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
-export function ipv6ToText(b: Uint8Array): string {
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1])
-  let bestAt = -1
-  let bestLen = 1
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      bestAt = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':')
-  if (bestAt < 0) return hex(groups)
-  return `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`
-}
-
-/** Accepts the RFC 4291 §2.2 text forms, including "::" and a trailing dotted-quad. */
-export function ipv6FromText(s: string): Uint8Array {
-  const bad = () => new WireError('bad-value', `not an IPv6 address: ${JSON.stringify(s)}`)
-  if (s.length > 45) throw bad()
-  const halves = s.split('::')
-  if (halves.length > 2) throw bad()
-  const parse = (part: string, allowV4: boolean): number[] => {
-    if (part === '') return []
-    const pieces = part.split(':')
-    const out: number[] = []
-    pieces.forEach((p, i) => {
-      if (allowV4 && i === pieces.length - 1 && p.includes('.')) {
-        const v4 = ipv4FromText(p)
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3])
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16))
-      else throw bad()
-    })
-    return out
-  }
-  let groups: number[]
-  try {
-    if (halves.length === 1) {
-      groups = parse(halves[0], true)
-      if (groups.length !== 8) throw bad()
-    } else {
-      const head = parse(halves[0], false)
-      const tail = parse(halves[1], true)
-      if (head.length + tail.length > 7) throw bad()
-      groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail]
-    }
-  } catch {
-    throw bad()
-  }
-  const out = new Uint8Array(16)
-  groups.forEach((g, i) => {
-    out[2 * i] = g >> 8
-    out[2 * i + 1] = g & 0xff
-  })
-  return out
 }
 
 export function isIpv6Text(s: string): boolean {
