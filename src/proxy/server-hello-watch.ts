@@ -1,0 +1,58 @@
+// How the planner tells "this strategy got through" from "blocked": after the first flight, watch
+// the server's first bytes (RecordReader) until a handshake record starting with ServerHello
+// arrives. A reset, an EOF, an alert, non-TLS bytes or silence past the bound is a failure. The
+// bytes read are kept so the front can hand them to the client: nothing is lost or sent early.
+
+import type { Conn, World } from '../net/world.js'
+import { AlertDescription } from '../wire/tls/alert.js'
+import { HandshakeType } from '../wire/tls/handshake.js'
+import { ContentType } from '../wire/tls/record.js'
+import { RecordReader } from '../wire/tls/record-reader.js'
+import type { BlockReason } from './verdict-store.js'
+
+export type WatchResult = { ok: true; serverBytes: Buffer[] } | { ok: false; reason: BlockReason; detail: string }
+
+const ALERT_NAMES = Object.fromEntries(Object.entries(AlertDescription).map(([k, v]) => [v, k])) as Record<number, string>
+
+export function watchServerHello(world: World, upstream: Conn, timeoutMs: number): Promise<WatchResult> {
+  return new Promise((resolve) => {
+    const reader = new RecordReader()
+    const serverBytes: Buffer[] = []
+    let done = false
+    const finish = (r: WatchResult) => {
+      if (done) return
+      done = true
+      timer.cancel()
+      upstream.off('data', onData)
+      upstream.off('error', onError)
+      upstream.off('end', onEnd)
+      upstream.off('close', onEnd)
+      upstream.pause()
+      resolve(r)
+    }
+    const onData = (d: Buffer) => {
+      serverBytes.push(d)
+      for (const ev of reader.push(d)) {
+        if (ev.kind === 'error') return finish({ ok: false, reason: 'no-server-hello', detail: `server sent non-TLS bytes: ${ev.error.message}` })
+        const rec = ev.record
+        if (rec.type === ContentType.handshake && rec.fragment[0] === HandshakeType.serverHello) return finish({ ok: true, serverBytes })
+        if (rec.type === ContentType.alert) {
+          const desc = rec.fragment[1]
+          return finish({ ok: false, reason: 'alert', detail: `alert ${ALERT_NAMES[desc] ?? desc}` })
+        }
+        return finish({ ok: false, reason: 'no-server-hello', detail: `first record is type ${rec.type}, not a ServerHello` })
+      }
+    }
+    const onError = (e: Error) => {
+      const code = (e as NodeJS.ErrnoException).code
+      finish({ ok: false, reason: code === 'ECONNRESET' ? 'reset' : 'error', detail: e.message })
+    }
+    const onEnd = () => finish({ ok: false, reason: 'closed', detail: 'server closed before a ServerHello' })
+    const timer = world.setTimer(timeoutMs, () => finish({ ok: false, reason: 'timeout', detail: `no ServerHello within ${timeoutMs} ms` }))
+    upstream.on('data', onData)
+    upstream.on('error', onError)
+    upstream.on('end', onEnd)
+    upstream.on('close', onEnd)
+    upstream.resume()
+  })
+}
