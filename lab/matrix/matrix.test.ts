@@ -1,0 +1,67 @@
+// The expected truths of the strategy × censor matrix (issue 3, "Done when"), asserted from
+// measured runs: each cell is a real node:tls handshake through the proxy's real strategy, across
+// the real censor, in a seeded simulated network with that seed's latency and segmentation faults.
+
+import { describe, expect, it } from 'vitest'
+import type { CensorAction, Rung } from '../../src/net/sim/censor/index.js'
+import { formatMatrix, runMatrix, type MatrixResult } from './run.js'
+
+const ALL: Rung[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6']
+
+function works(m: MatrixResult, label: string): Rung[] {
+  const row = m.rows.find((r) => r.label === label)
+  if (!row) throw new Error(`no row ${label}`)
+  return ALL.filter((g) => row.cells[g]?.works === true)
+}
+
+const runs: [number, CensorAction][] = [
+  [1, { kind: 'drop' }],
+  [2, { kind: 'rst' }],
+  [3, { kind: 'drop' }],
+  [4, { kind: 'rst' }],
+]
+
+describe.each(runs)('matrix, seed %i, action %o', (seed, action) => {
+  let m: MatrixResult
+  it('runs every strategy against every rung', async () => {
+    m = await runMatrix({ seed, action })
+    expect(m.rows.filter((r) => !r.built)).toEqual([])
+    for (const r of m.rows) expect(Object.keys(r.cells).sort()).toEqual(ALL)
+  }, 60_000)
+
+  it('direct is blocked by every rung; the same direct to an unlisted name works under every rung', () => {
+    expect(works(m, 'direct')).toEqual([])
+    expect(works(m, 'control: direct → allowed.example')).toEqual(ALL)
+  })
+
+  it('tcp-split beats C1 and C2 (and only those)', () => {
+    expect(works(m, 'tcp-split')).toEqual(['C1', 'C2'])
+    expect(works(m, 'oob-resolve')).toEqual(['C1', 'C2'])
+  })
+
+  it('record-split beats C1–C3 (and only those)', () => {
+    expect(works(m, 'record-split')).toEqual(['C1', 'C2', 'C3'])
+  })
+
+  it('oob-relay beats C1–C6 while the helper address and cover SNI are unlisted, and none once either is', () => {
+    expect(works(m, 'oob-relay')).toEqual(ALL)
+    expect(works(m, 'control: oob-relay, helper IP listed')).toEqual([])
+    expect(works(m, 'control: oob-relay, cover SNI listed')).toEqual([])
+  })
+
+  it('blocked cells end as the action says: timeouts under drop, resets under rst', () => {
+    const reasons = new Set(m.rows.flatMap((r) => Object.values(r.cells).filter((c) => !c.works).map((c) => c.reason)))
+    // Under rst, a SYN to a listed helper address is reset too; under drop it times out.
+    expect([...reasons].sort()).toEqual(action.kind === 'drop' ? ['timeout'] : ['ECONNRESET'])
+  })
+
+  it('every strategy completes a handshake with no censor; the OOB channel setup is paid once (cold > warm)', () => {
+    for (const r of m.rows.filter((x) => x.baseline)) {
+      expect(r.baseline!.cold.works, r.label).toBe(true)
+      expect(r.baseline!.warm.works, r.label).toBe(true)
+    }
+    const relay = m.rows.find((r) => r.label === 'oob-relay')!.baseline!
+    expect(relay.cold.handshakeMs!).toBeGreaterThan(relay.warm.handshakeMs!)
+    expect(formatMatrix(m)).toContain('oob-relay')
+  })
+})

@@ -1,0 +1,130 @@
+// The strategy × censor matrix: every strategy the proxy has, against every rung C1–C6, each cell a
+// measured connection to blocked.example in its own simulated network (same seed, so the same
+// fault mix in every cell), plus the handshake time each strategy takes on an uncensored network
+// next to direct's. Controls keep the table honest: direct to allowed.example must work under every
+// rung (the censor is not just breaking everything), and oob-relay with its helper's address or its
+// cover SNI listed must be blocked (the relay wins only because those are not listed).
+
+import { censorFor, RUNGS, type CensorAction, type Rung } from '../../src/net/sim/censor/index.js'
+import { strategies } from '../../src/proxy/strategies/index.js'
+import { STRATEGY_NAMES, type Strategy, type StrategyName } from '../../src/proxy/strategy.js'
+import { attempt, type AttemptResult } from './attempt.js'
+import { HELPER, matrixLab, type OriginName } from './topology.js'
+
+export interface MatrixOptions {
+  seed: number
+  /** What the censor does to a blocked flow (default drop). */
+  action?: CensorAction
+  /** Rungs to run (default all). */
+  rungs?: readonly Rung[]
+  log?(line: string): void
+}
+
+export interface Row {
+  label: string
+  strategy: StrategyName
+  origin: OriginName
+  /** Absent when the strategy is not built. */
+  cells: Partial<Record<Rung, AttemptResult>>
+  /** Uncensored network: first connection (cold: includes the OOB channel setup) and second (warm). */
+  baseline?: { cold: AttemptResult; warm: AttemptResult }
+  built: boolean
+}
+
+export interface MatrixResult {
+  seed: number
+  action: CensorAction
+  rungs: readonly Rung[]
+  rows: Row[]
+  /** The link options the seed chose (the same in every cell). */
+  options: Record<string, unknown>
+}
+
+type Variant = 'plain' | 'helper-ip-listed' | 'cover-sni-listed'
+
+const BLOCKLIST = { names: ['blocked.example'] }
+
+function blocklistFor(v: Variant) {
+  if (v === 'helper-ip-listed') return { ...BLOCKLIST, ips: [HELPER.address] }
+  if (v === 'cover-sni-listed') return { names: [...BLOCKLIST.names, HELPER.coverSni] }
+  return BLOCKLIST
+}
+
+async function cell(seed: number, rung: Rung, action: CensorAction, strategy: Strategy, origin: OriginName, v: Variant): Promise<AttemptResult> {
+  const censor = censorFor(rung, { blocklist: blocklistFor(v), action })
+  const lab = await matrixLab({ seed, censor })
+  return attempt(lab, strategy, origin)
+}
+
+async function baseline(seed: number, strategy: Strategy, origin: OriginName): Promise<{ cold: AttemptResult; warm: AttemptResult; options: Record<string, unknown> }> {
+  const lab = await matrixLab({ seed })
+  const cold = await attempt(lab, strategy, origin)
+  const warm = await attempt(lab, strategy, origin)
+  return { cold, warm, options: lab.net.options() }
+}
+
+export async function runMatrix(o: MatrixOptions): Promise<MatrixResult> {
+  const action = o.action ?? { kind: 'drop' }
+  const rungs = o.rungs ?? RUNGS
+  const built = strategies()
+  const rows: Row[] = []
+  let options: Record<string, unknown> = {}
+  const plan: { label: string; strategy: StrategyName; origin: OriginName; variant: Variant; timed: boolean }[] = [
+    ...STRATEGY_NAMES.map((s) => ({ label: s, strategy: s, origin: 'blocked.example' as const, variant: 'plain' as const, timed: true })),
+    { label: 'control: direct → allowed.example', strategy: 'direct', origin: 'allowed.example', variant: 'plain', timed: false },
+    { label: 'control: oob-relay, helper IP listed', strategy: 'oob-relay', origin: 'blocked.example', variant: 'helper-ip-listed', timed: false },
+    { label: 'control: oob-relay, cover SNI listed', strategy: 'oob-relay', origin: 'blocked.example', variant: 'cover-sni-listed', timed: false },
+  ]
+  for (const p of plan) {
+    const impl = (built as Partial<Record<StrategyName, Strategy>>)[p.strategy]
+    const row: Row = { label: p.label, strategy: p.strategy, origin: p.origin, cells: {}, built: impl !== undefined }
+    rows.push(row)
+    if (!impl) {
+      o.log?.(`${p.label}: not built`)
+      continue
+    }
+    if (p.timed) {
+      const b = await baseline(o.seed, impl, p.origin)
+      row.baseline = { cold: b.cold, warm: b.warm }
+      options = b.options
+    }
+    for (const rung of rungs) {
+      const r = await cell(o.seed, rung, action, impl, p.origin, p.variant)
+      row.cells[rung] = r
+      o.log?.(`${p.label} × ${rung}: ${r.works ? 'works' : 'blocked'} (${r.reason})`)
+    }
+  }
+  return { seed: o.seed, action, rungs, rows, options }
+}
+
+const ms = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n)} ms`)
+const plus = (n: number | undefined, base: number | undefined) =>
+  n === undefined || base === undefined ? '—' : `${n - base >= 0 ? '+' : ''}${Math.round(n - base)} ms`
+
+/** The printed table: one row per strategy (and control), one column per rung, then the timings. */
+export function formatMatrix(m: MatrixResult): string {
+  const direct = m.rows.find((r) => r.label === 'direct')?.baseline
+  const header = ['strategy → blocked.example', ...m.rungs, 'handshake C0 (cold / warm)', 'vs direct (cold / warm)']
+  const lines: string[][] = [header]
+  for (const r of m.rows) {
+    if (!r.built) {
+      lines.push([r.label, ...m.rungs.map(() => 'not built'), '', ''])
+      continue
+    }
+    const cells = m.rungs.map((g) => {
+      const c = r.cells[g]
+      return c === undefined ? '' : c.works ? 'works' : 'blocked'
+    })
+    const b = r.baseline
+    const timing = b ? `${ms(b.cold.handshakeMs)} / ${ms(b.warm.handshakeMs)}` : ''
+    const delta = b ? `${plus(b.cold.handshakeMs, direct?.cold.handshakeMs)} / ${plus(b.warm.handshakeMs, direct?.warm.handshakeMs)}` : ''
+    lines.push([r.label, ...cells, timing, delta])
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)))
+  const text = lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
+  const action = m.action.kind === 'throttle' ? `throttle after ${m.action.afterBytes} B` : m.action.kind
+  return [
+    `strategy × censor matrix — seed ${m.seed}, censor action ${action}, blocklist SNI blocked.example (C0 = no censor)`,
+    ...text,
+  ].join('\n')
+}
