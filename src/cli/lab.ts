@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const spec: CommandSpec = {
   name: 'lab',
   summary: 'run lab scenarios in the simulated network; with --all also replay captures and property suites',
-  usage: 'sultry lab [--scenario NAME] [--seed N] [--pcap FILE] [--all] [--list]',
+  usage: 'sultry lab [--scenario NAME] [--seed N] [--pcap FILE] [--all] [--list] | sultry lab --matrix [--seed N] [--censor-action A]',
   flags: [
     { name: 'scenario', short: 's', type: 'list', value: 'NAME', help: 'run only this scenario (repeatable)' },
     { name: 'seed', type: 'int', value: 'N', help: 'root seed; the same seed replays the same run (default: random, printed)' },
@@ -23,6 +23,8 @@ const spec: CommandSpec = {
     { name: 'all', type: 'bool', help: 'also replay every capture against its oracle and run the property suites (quick mode)' },
     { name: 'list', type: 'bool', help: 'list scenarios and captures, then exit' },
     { name: 'no-determinism', type: 'bool', help: 'skip the second run of each scenario that checks the trace hash repeats' },
+    { name: 'matrix', type: 'bool', help: 'run every proxy strategy against every censor rung C1–C6 and print the table' },
+    { name: 'censor-action', type: 'string', value: 'A', help: 'with --matrix: drop (default), rst, or throttle:BYTES' },
   ],
   details: `
 Each scenario runs from one root seed; every option the seed chose is printed, and the run ends with a
@@ -33,7 +35,14 @@ running each scenario twice unless --no-determinism).
 TLS secrets of every node:tls endpoint in the run to FILE.keylog (SSLKEYLOGFILE format). Open it with:
   tshark -r FILE -o tls.keylog_file:FILE.keylog
 
+--matrix runs the strategy × censor matrix instead of the scenarios: each proxy strategy (direct,
+tcp-split, record-split, oob-resolve, oob-relay) against each censor rung C1–C6 in the simulated
+network with the seed's faults, one measured TLS connection to blocked.example per cell, plus the
+handshake time each strategy takes with no censor next to direct's. It checks the ladder's expected
+truths and exits 1 if a measured cell disagrees.
+
 Examples:
+  sultry lab --matrix --seed 1
   sultry lab --scenario tls-handshake --seed 7 --pcap out/a.pcap
   sultry lab --all --seed 1          (what \`make lab\` runs)
 
@@ -41,6 +50,7 @@ The report ends with "N passed, M failed"; the exit code is 1 if anything failed
 }
 
 async function run(args: ParsedArgs): Promise<number> {
+  if (args.flags.matrix) return runMatrixCommand(args)
   const { scenarios } = await import('../../lab/scenarios/index.js')
   const captures = await import('../../captures/check.js')
   if (args.flags.list) {
@@ -97,6 +107,27 @@ async function run(args: ParsedArgs): Promise<number> {
     report.line('scenario', s.name, ok, detail, seed)
   }
   return report.finish()
+}
+
+/** `--matrix`: the strategy × censor table, then the expected truths checked against it. */
+async function runMatrixCommand(args: ParsedArgs): Promise<number> {
+  const { runMatrix, formatMatrix } = await import('../../lab/matrix/run.js')
+  const { violations } = await import('../../lab/matrix/expectations.js')
+  const seed = (args.flags.seed as number | undefined) ?? randomInt(1, 2 ** 31)
+  const a = (args.flags['censor-action'] as string | undefined) ?? 'drop'
+  const throttle = /^throttle:(\d+)$/.exec(a)
+  if (a !== 'drop' && a !== 'rst' && !throttle) throw new UsageError(`--censor-action: want drop, rst or throttle:BYTES, got "${a}"`)
+  const action = throttle ? { kind: 'throttle' as const, afterBytes: Number(throttle[1]) } : { kind: a as 'drop' | 'rst' }
+  const m = await runMatrix({ seed, action })
+  process.stdout.write(`${formatMatrix(m)}\n`)
+  process.stdout.write(`links (from the seed): ${JSON.stringify(m.options.links)}\n`)
+  const bad = violations(m)
+  if (bad.length === 0) {
+    process.stdout.write(`expected truths hold: direct blocked by every rung; tcp-split beats C1–C2; record-split C1–C3; oob-relay C1–C6 (replay: sultry lab --matrix --seed ${seed})\n`)
+    return 0
+  }
+  for (const v of bad) process.stdout.write(`UNEXPECTED ${v}\n`)
+  return 1
 }
 
 /** Runs property-tests/ under vitest in quick mode and reports one line per suite file. */
