@@ -1,0 +1,80 @@
+// --strategy auto against a censor that resets (or black-holes) connections whose segment carries
+// the blocked name: the planner falls through to a split strategy, curl gets the page, and the
+// verdict lands in the state file so the next connection goes straight to the winner.
+
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { labTls } from '../../lab/fixtures/index.js'
+import { liveWorld } from '../net/live/world.js'
+import { ProxyFront } from './front.js'
+import { DEFAULT_ORDER, Planner } from './planner.js'
+import { policyResolver } from './resolver.js'
+import { strategies } from './strategies/index.js'
+import { keywordCensor } from './testkit/keyword-censor.js'
+import { curl, opensslServer, type Peer, tempDir } from './testkit/peers.js'
+import { VerdictStore } from './verdict-store.js'
+
+const fx = labTls()
+const dir = tempDir()
+const caFile = join(dir, 'ca.pem')
+const body = 'past the censor\n'.repeat(100)
+let origin: Peer
+
+beforeAll(async () => {
+  writeFileSync(caFile, fx.caCert)
+  writeFileSync(join(dir, 'page.txt'), body)
+  origin = await opensslServer(dir, fx.serverCert, fx.serverKey)
+}, 30_000)
+afterAll(async () => {
+  await origin?.kill()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function autoProxy(statePath: string, attemptTimeoutMs = 3000) {
+  const world = liveWorld()
+  const all = strategies()
+  const store = new VerdictStore((json) => writeFileSync(statePath, json))
+  const logs: string[] = []
+  const planner = new Planner({ world, store, strategies: all, available: DEFAULT_ORDER.filter((s) => !s.startsWith('oob')), attemptTimeoutMs, log: (l) => logs.push(l) })
+  const front = new ProxyFront({ world, strategyFor: () => 'auto', strategies: all, planner, resolver: policyResolver({ map: new Map([['server.lab.test', '127.0.0.1']]) }), oob: undefined, nonTls: 'pass', log: (l) => logs.push(l) })
+  const l = await front.listen(0)
+  return { front, port: l.port, logs }
+}
+
+describe('planner (--strategy auto) with a keyword censor on the path', () => {
+  for (const action of ['rst', 'drop'] as const) {
+    it(`censor ${action}s "server.lab.test": auto falls through to tcp-split, remembers it, and goes straight there next time`, async () => {
+      const censor = await keywordCensor(origin.port, 'server.lab.test', action)
+      const statePath = join(dir, `state-${action}.json`)
+      const { front, port, logs } = await autoProxy(statePath, 800)
+      const url = `https://server.lab.test:${censor.port}/page.txt`
+      const r = await curl(['--cacert', caFile, '-x', `http://127.0.0.1:${port}`, url])
+      expect(r.stderr).toBe('')
+      expect(r.stdout.toString()).toBe(body)
+      expect(censor.hits).toBe(1)
+      const state = JSON.parse(readFileSync(statePath, 'utf8'))
+      expect(state.hosts['server.lab.test'].works.strategy).toBe('tcp-split')
+      expect(state.hosts['server.lab.test'].blocked.direct.reason).toBe(action === 'rst' ? 'reset' : 'timeout')
+      expect(logs.join('\n')).toMatch(new RegExp(`server.lab.test: tcp-split works .*before it: direct ${action === 'rst' ? 'reset' : 'timeout'}`))
+      // Second connection: no new censor hit, tcp-split straight away.
+      const again = await curl(['--cacert', caFile, '--socks5-hostname', `127.0.0.1:${port}`, url])
+      expect(again.stdout.toString()).toBe(body)
+      expect(censor.hits).toBe(1)
+      expect(front.stats.strategies['tcp-split']).toBe(2)
+      expect(front.stats.strategies.direct).toBe(0)
+      await front.close()
+      await censor.close()
+    }, 30_000)
+  }
+
+  it('an uncensored host stays on direct', async () => {
+    const statePath = join(dir, 'state-free.json')
+    const { front, port } = await autoProxy(statePath)
+    const r = await curl(['--cacert', caFile, '-x', `http://127.0.0.1:${port}`, `https://server.lab.test:${origin.port}/page.txt`])
+    expect(r.stdout.toString()).toBe(body)
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).hosts['server.lab.test'].works.strategy).toBe('direct')
+    expect(front.stats.strategies.direct).toBe(1)
+    await front.close()
+  }, 30_000)
+})
