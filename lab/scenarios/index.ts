@@ -2,6 +2,7 @@
 
 import type { Scenario } from '../scenario.js'
 import { echo } from './echo.js'
+import { seedBug } from './seed-bug.js'
 import { tlsHandshake } from './tls-handshake.js'
 
-export const scenarios: Scenario[] = [echo, tlsHandshake]
+export const scenarios: Scenario[] = [echo, tlsHandshake, seedBug]
