@@ -77,8 +77,14 @@ export class ProxyFront {
       mode = 'done'
       intro.cancel()
       conn.off('data', onData)
+      conn.off('end', onEnd)
       conn.pause()
     }
+    // The client gave up before finishing its request: nothing to answer.
+    const onEnd = () => {
+      if (mode !== 'done') finish(), conn.end()
+    }
+    conn.on('end', onEnd)
     const onData = (d: Buffer) => {
       if (mode === 'done') return
       if (mode === 'sniff') mode = d[0] === 4 || d[0] === 5 ? 'socks' : 'http'
@@ -89,14 +95,14 @@ export class ProxyFront {
           else if (ev.kind === 'error') {
             finish()
             this.stats.failures++
-            return void conn.end(ev.reply)
+            return void this.closeWith(conn, ev.reply)
           } else {
             finish()
             const s = socks
-            if (ev.command !== 'connect') return void conn.end(s.reply('commandNotSupported'))
+            if (ev.command !== 'connect') return void this.closeWith(conn, s.reply('commandNotSupported'))
             const replies: TunnelReplies = {
               ok: () => conn.write(s.reply('succeeded')),
-              fail: (kind) => void conn.end(s.reply(kind === 'unresolvable' ? 'hostUnreachable' : 'notAllowed')),
+              fail: (kind) => void this.closeWith(conn, s.reply(kind === 'unresolvable' ? 'hostUnreachable' : 'notAllowed')),
             }
             return void this.tunnel(conn, { host: ev.host, port: ev.port }, ev.leftover, replies)
           }
@@ -121,7 +127,7 @@ export class ProxyFront {
       if (e.code === 'truncated' && buf.length <= MAX_HTTP_HEAD) return
       finish()
       this.stats.failures++
-      return void conn.end(errorPage(400, 'Bad Request', `The request could not be parsed (${e.message}).`))
+      return void this.closeWith(conn, errorPage(400, 'Bad Request', `The request could not be parsed (${e.message}).`))
     }
     finish()
     const { head, used } = parsed
@@ -130,11 +136,11 @@ export class ProxyFront {
       try {
         target = connectAuthority(head)
       } catch (e) {
-        return void conn.end(errorPage(400, 'Bad Request', (e as Error).message))
+        return void this.closeWith(conn, errorPage(400, 'Bad Request', (e as Error).message))
       }
       const replies: TunnelReplies = {
         ok: () => conn.write(encodeResponseHead({ version: 'HTTP/1.1', status: 200, reason: 'Connection Established', headers: [] })),
-        fail: (kind, why) => void conn.end(errorPage(502, 'Bad Gateway', kind === 'unresolvable' ? `Cannot resolve the target: ${why}` : why)),
+        fail: (kind, why) => void this.closeWith(conn, errorPage(502, 'Bad Gateway', kind === 'unresolvable' ? `Cannot resolve the target: ${why}` : why)),
       }
       return void this.tunnel(conn, target, buf.subarray(used), replies)
     }
@@ -146,13 +152,24 @@ export class ProxyFront {
         reason: 'OK',
         headers: [['Content-Type', 'application/json'], ['Content-Length', String(body.length)], ['Connection', 'close']],
       })
-      return void conn.end(Buffer.concat([h, body]))
+      return void this.closeWith(conn, Buffer.concat([h, body]))
     }
     const why =
       head.targetForm === 'absolute'
         ? `Plain-HTTP proxying (${head.method} ${head.target.slice(0, 100)}) is not supported: only HTTPS through CONNECT.`
         : `${head.method} ${head.target.slice(0, 100)} was sent to a proxy port.`
-    conn.end(errorPage(501, 'Not Implemented', why))
+    this.closeWith(conn, errorPage(501, 'Not Implemented', why))
+  }
+
+  /**
+   * Sends a last answer and closes: our FIN goes out after it, and whatever the client still sends
+   * is read and dropped so its FIN is seen and the socket can close; a client that never closes is
+   * cut off after a grace period.
+   */
+  private closeWith(conn: Conn, bytes: Uint8Array): void {
+    conn.end(bytes)
+    conn.resume()
+    this.o.world.setTimer(5000, () => conn.destroy())
   }
 
   private async tunnel(conn: Conn, target: { host: string; port: number }, leftover: Uint8Array, replies: TunnelReplies): Promise<void> {
