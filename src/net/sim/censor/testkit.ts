@@ -1,7 +1,8 @@
 // Test-only: a censored lab in the simulator (a client, blocked.example and allowed.example behind
 // one censor, quiet fixed links so each test controls segmentation itself) and small client actors
 // that hand node:tls's first flight to the wire in chosen pieces: whole, cut into TCP segments, or
-// re-framed into several TLS records. The proxy's real strategies are measured in lab/matrix.
+// re-framed into several TLS records. They stay test-local because net/ sits above proxy/ in the
+// layers; the proxy's real strategies meet every rung in lab/matrix (matrix.test.ts).
 
 import { Duplex } from 'node:stream'
 import { labSite, labTls, type LabSiteName } from '../../../../lab/fixtures/index.js'
