@@ -113,7 +113,9 @@ export abstract class Censor implements Middlebox {
 
   private track(id: number, st: FlowState): void {
     if (this.flows.size >= this.maxFlows) {
-      // Evict the oldest (Map keeps insertion order): it passes from now on, like a full DPI table.
+      // Evict the oldest (Map keeps insertion order). Its later segments look like a new flow
+      // picked up mid-stream: the TLS rungs find no ClientHello there and let it pass, C1 keeps
+      // matching, as a DPI box with a full flow table behaves.
       const oldest = this.flows.keys().next().value as number
       this.flows.delete(oldest)
       this.stats.evicted++

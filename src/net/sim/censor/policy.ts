@@ -22,7 +22,7 @@ export interface CensorOptions {
   blocklist: Blocklist
   /** Default: drop. */
   action?: CensorAction
-  /** Flows tracked at once; the oldest is forgotten beyond this (and then passes, as a full table does). Default 4096. */
+  /** Flows tracked at once; beyond this the oldest is forgotten (its later segments look like a flow picked up mid-stream). Default 4096. */
   maxFlows?: number
 }
 
