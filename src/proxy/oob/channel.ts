@@ -67,6 +67,12 @@ export class OobChannel {
       if (this.state !== 'open') this.close(new OobError('timeout', 'authentication not completed in time'))
     })
     this.ready.then(() => timer.cancel(), () => timer.cancel())
+    // The peer may have gone between the TLS handshake and now (its close events are past).
+    if (transport.destroyed || transport.readableEnded) {
+      this.state = role === 'helper' ? 'await-auth' : 'await-hello'
+      this.close(new OobError('shutdown', 'connection closed during the TLS handshake'))
+      return
+    }
     if (role === 'helper') {
       this.serverNonce = world.random(NONCE_LENGTH)
       this.state = 'await-auth'

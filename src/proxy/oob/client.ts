@@ -82,6 +82,7 @@ export class OobClient {
     // With rejectUnauthorized off, node still calls checkServerIdentity only when authorized; check the pin here too.
     if (pin && certificateSha256(tls.getPeerCertificate(false)) !== pin) {
       tls.destroy()
+      conn.destroy()
       throw new Error('OOB helper certificate does not match the pin')
     }
     tls.setNoDelay?.(true)

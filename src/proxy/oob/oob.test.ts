@@ -172,4 +172,74 @@ describe('OOB helper and client', () => {
     sink?.destroy()
     await expect(c.open('127.0.0.1', slow.port)).rejects.toBeInstanceOf(Error)
   })
+
+  it('refuses a helper whose certificate does not match the pin', async () => {
+    // The helper only notices a client that vanished mid-handshake at its deadline (acceptTls, live).
+    const { port } = await helper({ allowPrivate: true, authTimeoutMs: 500 })
+    const c = new OobClient(liveWorld(), { host: '127.0.0.1', port, coverSni: 'cover.example.org', key, pinSha256: '00'.repeat(32) })
+    cleanups.push(() => c.close())
+    await expect(c.session()).rejects.toThrow(/pin/)
+  })
+
+  it('per-client limits: OPEN beyond max streams gets CLOSE limit; the byte limit ends the session', async () => {
+    const w = liveWorld()
+    const held: Conn[] = []
+    const quiet = await w.net.listen(0, (c: Conn) => (held.push(c), c.on('error', () => {})))
+    cleanups.push(() => (held.forEach((c) => c.destroy()), quiet.close()))
+    const { port } = await helper({ allowPrivate: true, maxStreams: 2, maxBytesPerSession: 50_000 })
+    const c = client(port)
+    const a = await c.open('127.0.0.1', quiet.port)
+    await c.open('127.0.0.1', quiet.port)
+    await expect(c.open('127.0.0.1', quiet.port)).rejects.toMatchObject({ reason: 'limit' })
+    const gone = new Promise<string>((r) => (a.on('error', (e: Error) => r(e.message)), a.on('close', () => r('closed'))))
+    a.write(Buffer.alloc(100_000, 1))
+    expect(await gone).toMatch(/closed|shutdown|reset|limit|ECONNRESET/)
+    // The session is gone: the next open makes a new one.
+    const s2 = await c.open('127.0.0.1', quiet.port)
+    expect(s2.remoteAddress).toMatch(/127\.0\.0\.1/)
+  })
+
+  it('closes an idle session (World timers) and the client reconnects on next use', async () => {
+    const echo = await echoServer()
+    const { server, port } = await helper({ allowPrivate: true, idleMs: 500 })
+    const c = client(port)
+    await c.session()
+    while (server.activeSessions === 0) await new Promise((r) => setTimeout(r, 10))
+    const t0 = Date.now()
+    while (server.activeSessions > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50))
+    expect(server.activeSessions).toBe(0)
+    const s = await c.open('127.0.0.1', echo.port)
+    const back = collect(s)
+    s.end('again')
+    expect((await back).toString()).toBe('again')
+    expect(server.stats.sessions).toBe(2)
+  })
+
+  it('ends the session of a client that sends DATA beyond the credit it was given', async () => {
+    const w = liveWorld()
+    const held: Conn[] = []
+    const quiet = await w.net.listen(0, (c: Conn) => (held.push(c), c.on('error', () => {}), c.pause()))
+    cleanups.push(() => (held.forEach((c) => c.destroy()), quiet.close()))
+    const { server, port } = await helper({ allowPrivate: true, window: 4096 })
+    const tls = await connectTls(w, await w.net.connect('127.0.0.1', port), { servername: 'x', rejectUnauthorized: false })
+    tls.on('error', () => {})
+    const reader = new FrameReader()
+    const frames: string[] = []
+    let ended = false
+    let serverNonce: Uint8Array | undefined
+    tls.on('data', (d: Buffer) => reader.push(d).forEach((e) => e.kind === 'frame' && (frames.push(e.frame.type), e.frame.type === 'hello' && (serverNonce = e.frame.serverNonce))))
+    tls.on('end', () => (ended = true))
+    tls.on('close', () => (ended = true))
+    while (!serverNonce) await new Promise((r) => setTimeout(r, 5))
+    const cn = new Uint8Array(32).fill(9)
+    tls.write(encodeFrame({ type: 'auth', version: OOB_VERSION, clientNonce: cn, mac: authMac(key, CLIENT_LABEL, serverNonce, cn) }))
+    tls.write(encodeFrame({ type: 'open', stream: 1, port: quiet.port, window: 65536, host: '127.0.0.1' }))
+    while (!frames.includes('opened')) await new Promise((r) => setTimeout(r, 5))
+    // The helper granted 4096 bytes; send 3 × 2000.
+    const d = encodeFrame({ type: 'data', stream: 1, data: new Uint8Array(2000) })
+    tls.write(concatBytes(d, d, d))
+    while (!ended) await new Promise((r) => setTimeout(r, 5))
+    expect(ended).toBe(true)
+    while (server.activeSessions > 0) await new Promise((r) => setTimeout(r, 5))
+  })
 })
