@@ -81,6 +81,20 @@ describe('oob-relay through real sultry oob-server and sultry proxy processes', 
     expect(h.peer.output()).toMatch(/authenticated/)
   }, 60_000)
 
+  it('oob-resolve: only the lookup goes to the helper, the data goes direct (split)', async () => {
+    const h = await helper(['--allow-private'])
+    const port = await freePort()
+    const p = await sultry('proxy', ['--listen', `127.0.0.1:${port}`, '--strategy', 'oob-resolve', '--oob', `127.0.0.1:${h.peer.port}`, '--oob-key', keyFile, '--oob-pin', h.pin], /listening/, port)
+    const r = await curl(['--cacert', caFile, '--socks5-hostname', `127.0.0.1:${p.port}`, `https://server.lab.test:${origin.port}/page.txt`])
+    expect(r.stderr).toBe('')
+    expect(r.stdout.toString()).toBe(body)
+    expect(p.output()).toMatch(/server\.lab\.test:\d+: oob-resolve sni=server\.lab\.test/)
+    h.peer.proc.kill('SIGUSR1')
+    for (let i = 0; i < 100 && !/"sessions"/.test(h.peer.output()); i++) await new Promise((r) => setTimeout(r, 20))
+    const stats = JSON.parse(/oob-server: (\{.*"sessions".*\})/.exec(h.peer.output())![1])
+    expect(stats).toMatchObject({ sessions: 1, streamsOpened: 0, bytes: 0 })
+  }, 60_000)
+
   it('refuses a private target without --allow-private, and a proxy holding the wrong key', async () => {
     const strict = await helper()
     const p = await proxy(strict)
