@@ -1,0 +1,155 @@
+// The client's view of the network: a consensus signed by more than half of the configured
+// authorities, and the microdescriptors it names. Fetched over a "dir source" (DirPort HTTP while
+// bootstrapping, BEGIN_DIR once we have circuits), verified, cached on disk and reused while the
+// consensus is still valid at the World clock's time.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Duplex } from 'node:stream'
+import type { World } from '../../net/world.js'
+import { WireError, toHex } from '../../wire/bytes.js'
+import { parseAuthorityCerts, type AuthorityCert } from './authority-cert.js'
+import { parseConsensus, type Consensus, type ConsensusRelay } from './consensus.js'
+import { checkConsensusSignatures } from './consensus-signatures.js'
+import type { DirAuthority } from './dir-authority.js'
+import { httpGet } from './http-get.js'
+import { parseMicrodescs, type Microdesc } from './microdesc.js'
+
+/** Opens a byte stream to some directory server (a DirPort or a BEGIN_DIR stream). */
+export type DirSource = () => Promise<Duplex>
+
+export class DirectoryError extends Error {
+  override readonly name = 'DirectoryError'
+}
+
+/** A usable relay: its consensus entry joined with its microdescriptor. */
+export interface NetRelay extends ConsensusRelay {
+  md: Microdesc
+}
+
+export interface NetDir {
+  consensus: Consensus
+  relays: NetRelay[]
+  /** Where the documents came from: the network or the disk cache. */
+  from: 'network' | 'cache'
+}
+
+export interface DirectoryOptions {
+  authorities: DirAuthority[]
+  /** Directory for the disk cache; none = no cache. */
+  cacheDir?: string
+  progress?: (percent: number, phase: string) => void
+  /**
+   * How long after valid-until a cached or fetched consensus is still used. C tor accepts a
+   * "reasonably live" consensus up to 24 h late; the lab network's lives only 40 s.
+   */
+  toleranceMs?: number
+}
+
+const MICRODESC_BATCH = 90 // digests per request keeps URLs short (C tor asks for at most 92)
+
+function assemble(consensus: Consensus, mds: Microdesc[]): NetRelay[] {
+  const byDigest = new Map(mds.map((m) => [m.digest, m]))
+  const out: NetRelay[] = []
+  for (const r of consensus.relays) {
+    const md = byDigest.get(r.microdescDigest)
+    if (md) out.push({ ...r, md })
+  }
+  return out
+}
+
+export class Directory {
+  constructor(
+    private readonly world: World,
+    private readonly opts: DirectoryOptions,
+  ) {}
+
+  private usable(c: Consensus): boolean {
+    const now = this.world.now()
+    return now >= c.validAfter - 60_000 && now <= c.validUntil + (this.opts.toleranceMs ?? 24 * 3_600_000)
+  }
+
+  private verify(c: Consensus, certs: AuthorityCert[]): void {
+    const tally = checkConsensusSignatures(c, this.opts.authorities, certs, this.world.now())
+    if (!tally.ok) throw new DirectoryError(`consensus signed by ${tally.validFrom.length} of ${this.opts.authorities.length} authorities; ${tally.required} required`)
+  }
+
+  /** The cached directory if it is still valid and verifies, else undefined. */
+  loadCache(): NetDir | undefined {
+    const d = this.opts.cacheDir
+    if (!d || !existsSync(join(d, 'consensus-microdesc'))) return undefined
+    try {
+      const consensus = parseConsensus(readFileSync(join(d, 'consensus-microdesc'), 'latin1'))
+      if (!this.usable(consensus)) return undefined
+      this.verify(consensus, parseAuthorityCerts(readFileSync(join(d, 'authority-certs'), 'latin1')))
+      const mds = parseMicrodescs(readFileSync(join(d, 'microdescs'), 'latin1'))
+      const relays = assemble(consensus, mds)
+      if (relays.length < consensus.relays.length) return undefined
+      return { consensus, relays, from: 'cache' }
+    } catch (e) {
+      if (e instanceof WireError || e instanceof DirectoryError) return undefined // a damaged cache is refetched
+      throw e
+    }
+  }
+
+  /** Fetches certificates, consensus and microdescriptors through `source`, verifies, caches. */
+  async fetch(source: DirSource): Promise<NetDir> {
+    const progress = this.opts.progress ?? (() => {})
+    const get = async (path: string) => httpGet(this.world, await source(), path)
+    progress(10, 'loading authority key certificates')
+    const fps = this.opts.authorities.map((a) => toHex(a.v3ident).toUpperCase()).join('+')
+    const certText = await get(`/tor/keys/fp/${fps}`)
+    const certs = parseAuthorityCerts(certText)
+    progress(25, 'loading the consensus')
+    const consText = await get('/tor/status-vote/current/consensus-microdesc')
+    const consensus = parseConsensus(consText)
+    if (!this.usable(consensus)) throw new DirectoryError('consensus is not valid at this time')
+    this.verify(consensus, certs)
+    progress(40, 'loading microdescriptors')
+    const wanted = consensus.relays.map((r) => r.microdescDigest)
+    const mdTexts: string[] = []
+    for (let i = 0; i < wanted.length; i += MICRODESC_BATCH) {
+      mdTexts.push(await get(`/tor/micro/d/${wanted.slice(i, i + MICRODESC_BATCH).join('-')}`))
+      progress(40 + Math.round((40 * Math.min(wanted.length, i + MICRODESC_BATCH)) / wanted.length), 'loading microdescriptors')
+    }
+    const mdText = mdTexts.join('')
+    // Only microdescriptors whose digest the verified consensus names are kept: that authenticates them.
+    const relays = assemble(consensus, parseMicrodescs(mdText))
+    if (this.opts.cacheDir) {
+      mkdirSync(this.opts.cacheDir, { recursive: true })
+      writeFileSync(join(this.opts.cacheDir, 'authority-certs'), certText, 'latin1')
+      writeFileSync(join(this.opts.cacheDir, 'consensus-microdesc'), consText, 'latin1')
+      writeFileSync(join(this.opts.cacheDir, 'microdescs'), mdText, 'latin1')
+    }
+    return { consensus, relays, from: 'network' }
+  }
+
+  /** The cache if usable, else a fetch. */
+  async load(source: DirSource): Promise<NetDir> {
+    const cached = this.loadCache()
+    if (cached) {
+      this.opts.progress?.(80, 'directory loaded from the disk cache')
+      return cached
+    }
+    return this.fetch(source)
+  }
+}
+
+/** A DirSource for bootstrap: plain HTTP to the authorities' DirPorts, trying each in turn. */
+export function dirPortSource(world: World, authorities: DirAuthority[]): DirSource {
+  let next = 0
+  return async () => {
+    let last: unknown
+    for (let i = 0; i < authorities.length; i++) {
+      const a = authorities[(next + i) % authorities.length]
+      try {
+        const conn = await world.net.connect(a.address, a.dirPort)
+        next = (next + i + 1) % authorities.length
+        return conn
+      } catch (e) {
+        last = e
+      }
+    }
+    throw new DirectoryError(`no directory authority reachable: ${(last as Error)?.message}`)
+  }
+}
