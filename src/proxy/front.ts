@@ -169,7 +169,8 @@ export class ProxyFront {
   private closeWith(conn: Conn, bytes: Uint8Array): void {
     conn.end(bytes)
     conn.resume()
-    this.o.world.setTimer(5000, () => conn.destroy())
+    const t = this.o.world.setTimer(5000, () => conn.destroy())
+    conn.once('close', () => t.cancel())
   }
 
   private async tunnel(conn: Conn, target: { host: string; port: number }, leftover: Uint8Array, replies: TunnelReplies): Promise<void> {

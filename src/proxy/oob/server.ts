@@ -3,7 +3,7 @@
 // private/loopback/link-local targets are refused after resolution unless allowPrivate (the lab).
 // Per-client limits on concurrent streams and relayed bytes; idle sessions are closed.
 
-import type { Conn, Listener, World } from '../../net/world.js'
+import type { Conn, Listener, Timer, World } from '../../net/world.js'
 import { acceptTls } from '../../tls/accept.js'
 import { abort, splice } from '../pipe.js'
 import { isIpLiteral } from '../resolver.js'
@@ -97,6 +97,7 @@ export class OobServer {
         return { reason: addrs.length ? 'fin' : 'notFound', addresses: addrs }
       },
     })
+    let idleTimer: Timer | undefined
     this.live.add(ch)
     ch.ready.then(
       () => {
@@ -108,16 +109,19 @@ export class OobServer {
             this.log(`session from ${peer} idle, closing`)
             return ch.close()
           }
-          this.world.setTimer(Math.max(1000, idleMs / 4), tick)
+          idleTimer = this.world.setTimer(Math.max(1000, idleMs / 4), tick)
         }
-        this.world.setTimer(Math.max(1000, idleMs / 4), tick)
+        idleTimer = this.world.setTimer(Math.max(1000, idleMs / 4), tick)
       },
       (e: Error) => {
         this.stats.authFailures++
         this.log(`session from ${peer} not authenticated: ${e.message}`)
       },
     )
-    tls.once('close', () => this.live.delete(ch))
+    tls.once('close', () => {
+      this.live.delete(ch)
+      idleTimer?.cancel()
+    })
   }
 
   private open(req: OpenRequest, peer: string): void {
