@@ -1,8 +1,9 @@
 // One measured connection: a node:tls client (the browser) speaks to the local proxy over an
 // in-memory pipe; the proxy reads its first flight with the ClientHelloGate, hands it to the
 // strategy under test (the real one from src/proxy/strategies), and splices. It works when the TLS
-// handshake completes with a verified certificate and the origin's greeting arrives; it is blocked
-// when anything else happens within the deadline (timeout, reset, error), with the reason kept.
+// handshake completes with a verified certificate and the origin's whole response (a greeting and
+// a 32 KiB body) arrives; it is blocked when anything else happens within the deadline (timeout,
+// reset, error, a response frozen part way), with the reason kept.
 
 import { duplexPair } from 'node:stream'
 import { labTls } from '../fixtures/index.js'
@@ -11,13 +12,13 @@ import { ClientHelloGate, type GateDecision } from '../../src/proxy/client-hello
 import { abort, splice } from '../../src/proxy/pipe.js'
 import type { Strategy, StrategyContext } from '../../src/proxy/strategy.js'
 import { connectTls } from '../../src/tls/connect.js'
-import type { MatrixLab, OriginName } from './topology.js'
+import { originResponse, type MatrixLab, type OriginName } from './topology.js'
 
 export interface AttemptResult {
   works: boolean
   /** 'ok', 'timeout', or the error code/message that ended it. */
   reason: string
-  /** Virtual ms from the browser's connect to its TLS handshake completing (works only). */
+  /** Virtual ms from the browser's connect to its TLS handshake completing, if it did (a throttled flow completes it and then freezes). */
   handshakeMs: number | undefined
 }
 
@@ -68,13 +69,19 @@ export async function attempt(lab: MatrixLab, strategy: Strategy, origin: Origin
   const browser = (async (): Promise<string> => {
     const tls = await connectTls(world, browserSide, { servername: origin, ca: labTls().caCert, minVersion: 'TLSv1.3' })
     handshakeMs = world.now() - t0
-    const greeting = await new Promise<string>((resolve, reject) => {
-      tls.once('data', (b: Buffer) => resolve(b.toString()))
+    // The whole response must arrive: a throttled flow gets the handshake and then freezes.
+    const want = originResponse(origin)
+    const got = await new Promise<string>((resolve, reject) => {
+      let text = ''
+      tls.on('data', (b: Buffer) => {
+        text += b.toString()
+        if (text.length >= want.length) resolve(text)
+      })
       tls.once('error', reject)
-      tls.once('end', () => reject(new Error('EOF before the greeting')))
+      tls.once('end', () => reject(new Error(`EOF after ${text.length} of ${want.length} response bytes`)))
     })
     tls.destroy()
-    return greeting === `hello from ${origin}` ? 'ok' : `wrong greeting ${JSON.stringify(greeting)}`
+    return got === want ? 'ok' : `wrong response (${got.length} bytes, starting ${JSON.stringify(got.slice(0, 30))})`
   })()
 
   const outcome = new Promise<string>((resolve) => {
@@ -93,5 +100,5 @@ export async function attempt(lab: MatrixLab, strategy: Strategy, origin: Origin
   proxySide.destroy()
   if (upstream) abort(upstream)
   const works = reason === 'ok'
-  return { works, reason, handshakeMs: works ? handshakeMs : undefined }
+  return { works, reason, handshakeMs }
 }

@@ -19,6 +19,8 @@ const runs: [number, CensorAction][] = [
   [2, { kind: 'rst' }],
   [3, { kind: 'drop' }],
   [4, { kind: 'rst' }],
+  // TSPU-style: the listed flow gets 16 000 bytes, enough for the handshake, then freezes.
+  [5, { kind: 'throttle', afterBytes: 16_000 }],
 ]
 
 describe.each(runs)('matrix, seed %i, action %o', (seed, action) => {
@@ -49,10 +51,15 @@ describe.each(runs)('matrix, seed %i, action %o', (seed, action) => {
     expect(works(m, 'control: oob-relay, cover SNI listed')).toEqual([])
   })
 
-  it('blocked cells end as the action says: timeouts under drop, resets under rst', () => {
+  it('blocked cells end as the action says: timeouts under drop and throttle (frozen), resets under rst', () => {
     const reasons = new Set(m.rows.flatMap((r) => Object.values(r.cells).filter((c) => !c.works).map((c) => c.reason)))
     // Under rst, a SYN to a listed helper address is reset too; under drop it times out.
-    expect([...reasons].sort()).toEqual(action.kind === 'drop' ? ['timeout'] : ['ECONNRESET'])
+    expect([...reasons].sort()).toEqual(action.kind === 'rst' ? ['ECONNRESET'] : ['timeout'])
+  })
+
+  it('drop and rst stop the handshake itself; throttle lets it complete and freezes the response', () => {
+    const direct = m.rows.find((r) => r.label === 'direct')!
+    for (const g of ALL) expect(direct.cells[g]!.handshakeMs !== undefined, g).toBe(action.kind === 'throttle')
   })
 
   it('every strategy completes a handshake with no censor; the OOB channel setup is paid once (cold > warm)', () => {

@@ -103,7 +103,8 @@ const plus = (n: number | undefined, base: number | undefined) =>
 
 /** The printed table: one row per strategy (and control), one column per rung, then the timings. */
 export function formatMatrix(m: MatrixResult): string {
-  const direct = m.rows.find((r) => r.label === 'direct')?.baseline
+  const d = m.rows.find((r) => r.label === 'direct')?.baseline
+  const direct = d && d.cold.works && d.warm.works ? d : undefined
   const header = ['strategy → blocked.example', ...m.rungs, 'handshake C0 (cold / warm)', 'vs direct (cold / warm)']
   const lines: string[][] = [header]
   for (const r of m.rows) {
@@ -115,7 +116,8 @@ export function formatMatrix(m: MatrixResult): string {
       const c = r.cells[g]
       return c === undefined ? '' : c.works ? 'works' : 'blocked'
     })
-    const b = r.baseline
+    // Timings only from baseline runs that worked.
+    const b = r.baseline && r.baseline.cold.works && r.baseline.warm.works ? r.baseline : undefined
     const timing = b ? `${ms(b.cold.handshakeMs)} / ${ms(b.warm.handshakeMs)}` : ''
     const delta = b ? `${plus(b.cold.handshakeMs, direct?.cold.handshakeMs)} / ${plus(b.warm.handshakeMs, direct?.warm.handshakeMs)}` : ''
     lines.push([r.label, ...cells, timing, delta])

@@ -24,6 +24,14 @@ export const ORIGINS = {
 } as const
 export type OriginName = keyof typeof ORIGINS
 
+/**
+ * What an origin sends after its handshake: a greeting naming it, then a body well past TSPU's
+ * 16–20 KB freeze (notes §5.1), so a throttling censor is measured too, not only a blocking one.
+ */
+export function originResponse(name: OriginName): string {
+  return `hello from ${name}\n${'x'.repeat(32 * 1024)}`
+}
+
 export const HELPER = { host: 'helper', address: '10.0.2.1', port: 443, coverSni: 'cover.example' } as const
 export const CLIENT = { host: 'client', address: '10.0.0.1' } as const
 
@@ -61,7 +69,7 @@ export async function matrixLab(o: LabOptions): Promise<MatrixLab> {
       acceptTls(host.world, conn, { key: site.key, cert: site.cert, minVersion: 'TLSv1.3', handshakeTimeoutMs: 20_000 }).then(
         (tls) => {
           tls.on('error', () => {})
-          tls.end(`hello from ${name}`)
+          tls.end(originResponse(name as OriginName))
         },
         () => {},
       )
