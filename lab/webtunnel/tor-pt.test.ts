@@ -1,0 +1,145 @@
+// Stock Debian tor on both ends of our WebTunnel PT, on the lab's private Tor network
+// (lab/tor-testnet): a bridge tor runs `webtunnel-server` as its ServerTransportPlugin with an
+// ExtORPort, nginx (lab CA) fronts it on a secret path, and a client tor with UseBridges 1 runs
+// `webtunnel-client` as its ClientTransportPlugin with the bridge line built from the server's
+// SMETHOD. The client must bootstrap to 100% and fetch a local page through its SOCKS port.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import * as http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testServerPort } from '../tor-testnet/layout.js'
+import { startTestnet, type Testnet } from '../tor-testnet/testnet.js'
+import { formatBridgeLine } from '../../src/webtunnel/bridge-line.js'
+import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
+import { makeLabPki } from './lab-pki.js'
+import { startNginxFront, type NginxFront } from './nginx.js'
+
+const BASE = 25700
+const NAME = 'webtunnel.lab.test'
+const SECRET = '/d2VidHVubmVsLWxhYg'
+const PT = `${process.execPath} ${resolve('lab/webtunnel/sultry-pt.mjs')}`
+const PAGE = 'hello through webtunnel\n'
+
+const dir = mkdtempSync(join(tmpdir(), 'sultry-wt-tor-'))
+let net: Testnet | undefined
+let nginx: NginxFront | undefined
+let page: http.Server
+const tors: ChildProcess[] = []
+let bridgeFingerprint = ''
+let bridgeLine = ''
+const timings: Record<string, number> = {}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function startTor(name: string, lines: string[]): { dir: string; child: ChildProcess } {
+  const d = join(dir, name)
+  mkdirSync(d, { recursive: true })
+  chmodSync(d, 0o700)
+  writeFileSync(join(d, 'torrc'), [
+    'TestingTorNetwork 1',
+    `DataDirectory ${d}`,
+    `Log notice file ${d}/notice.log`,
+    'SafeLogging 0',
+    'UseDefaultFallbackDirs 0',
+    `GeoIPFile ${dir}/empty`,
+    `GeoIPv6File ${dir}/empty`,
+    `__OwningControllerProcess ${process.pid}`,
+    ...net!.authorities.map((a) => `DirAuthority ${a}`),
+    ...lines,
+  ].join('\n') + '\n')
+  const child = spawn('/usr/sbin/tor', ['--defaults-torrc', join(dir, 'empty'), '-f', join(d, 'torrc')], { stdio: 'ignore' })
+  tors.push(child)
+  return { dir: d, child }
+}
+
+async function waitForLog(file: string, text: string | RegExp, ms: number): Promise<string> {
+  const until = Date.now() + ms
+  for (;;) {
+    const log = existsSync(file) ? readFileSync(file, 'utf8') : ''
+    const m = typeof text === 'string' ? (log.includes(text) ? text : null) : text.exec(log)?.[0]
+    if (m) return m
+    if (Date.now() > until) throw new Error(`no ${text} in ${file} after ${ms} ms:\n${log.slice(-3000)}`)
+    await sleep(250)
+  }
+}
+
+beforeAll(async () => {
+  const t0 = Date.now()
+  writeFileSync(join(dir, 'empty'), '')
+  page = http.createServer((_q, r) => r.end(PAGE))
+  await new Promise<void>((r) => page.listen(testServerPort(BASE), '127.0.0.1', r))
+  net = await startTestnet(join(dir, 'net'), { basePort: BASE })
+  timings.testnet = Date.now() - t0
+  const pki = makeLabPki(dir, NAME)
+  const ptPort = testServerPort(BASE, 3)
+  nginx = await startNginxFront({ dir: join(dir, 'nginx'), serverName: NAME, certFile: pki.certFile, keyFile: pki.keyFile, secretPath: SECRET, upstreamPort: ptPort, siteHtml: 'an ordinary site\n' })
+  const url = `https://${NAME}:${nginx.port}${SECRET}`
+  const bridge = startTor('wtbridge', [
+    'Nickname wtbridge',
+    'SocksPort 0',
+    `ORPort 127.0.0.1:${testServerPort(BASE, 1)}`,
+    'Address 127.0.0.1',
+    'AddressDisableIPv6 1',
+    'AssumeReachable 1',
+    'BridgeRelay 1',
+    'PublishServerDescriptor 0',
+    'BridgeDistribution none',
+    'BridgeRecordUsageByCountry 0',
+    'FetchDirInfoEarly 1',
+    'ExitRelay 0',
+    'ExitPolicy reject *:*',
+    `ExtORPort 127.0.0.1:${testServerPort(BASE, 2)}`,
+    `ServerTransportPlugin webtunnel exec ${PT} webtunnel-server`,
+    `ServerTransportListenAddr webtunnel 127.0.0.1:${ptPort}`,
+    `ServerTransportOptions webtunnel url=${url}`,
+  ])
+  const registered = await waitForLog(join(bridge.dir, 'notice.log'), /Registered server transport 'webtunnel' at '[^']+'/, 60_000)
+  expect(registered).toContain(`[${placeholderAddress(url)}]:443`)
+  bridgeFingerprint = readFileSync(join(bridge.dir, 'fingerprint'), 'utf8').trim().split(/\s+/)[1]
+  // The bridge must hold a consensus before clients can bootstrap through it.
+  await waitForLog(join(bridge.dir, 'notice.log'), /Bootstrapped 100%|now have enough directory information/, 90_000)
+  timings.bridgeReady = Date.now() - t0
+  bridgeLine = formatBridgeLine({
+    transport: 'webtunnel', address: placeholderAddress(url), port: 443, fingerprint: bridgeFingerprint,
+    // addr=: the lab name has no DNS entry; SNI and Host stay webtunnel.lab.test.
+    args: [['url', url], ['addr', `127.0.0.1:${nginx.port}`]],
+  })
+}, 240_000)
+
+afterAll(async () => {
+  for (const t of tors) if (t.exitCode === null && t.pid) process.kill(t.pid, 'SIGTERM')
+  await Promise.all(tors.map((t) => (t.exitCode !== null ? undefined : new Promise((r) => t.once('exit', r)))))
+  await nginx?.stop()
+  await net?.stop()
+  page?.close()
+  rmSync(dir, { recursive: true, force: true })
+}, 60_000)
+
+describe('stock tor through our WebTunnel PT', () => {
+  it('a tor client with UseBridges 1 and our bridge line bootstraps to 100% and fetches a local page', async () => {
+    const t0 = Date.now()
+    const socksPort = testServerPort(BASE, 4)
+    const client = startTor('wtclient', [
+      `SocksPort 127.0.0.1:${socksPort}`,
+      'UseBridges 1',
+      `Bridge ${bridgeLine}`,
+      `ClientTransportPlugin webtunnel exec ${PT} webtunnel-client --ca ${join(dir, 'ca.crt')}`,
+    ])
+    await waitForLog(join(client.dir, 'notice.log'), 'Bootstrapped 100%', 150_000)
+    timings.clientBootstrap = Date.now() - t0
+    const log = readFileSync(join(client.dir, 'notice.log'), 'utf8')
+    expect(log).toMatch(/new bridge descriptor 'wtbridge'/)
+    const body = await new Promise<string>((res, rej) =>
+      execFile('curl', ['-s', '--max-time', '60', '--socks5-hostname', `127.0.0.1:${socksPort}`, `http://127.0.0.1:${testServerPort(BASE)}/`], (e, so) => (e ? rej(e) : res(so))),
+    )
+    expect(body).toBe(PAGE)
+    // The bridge's only address in the line is unroutable (2001:db8::/32), so the PT carried all of
+    // it; nginx confirms: it logs each upgraded request when its tunnel closes, so stop the client.
+    process.kill(client.child.pid!, 'SIGTERM')
+    await new Promise((r) => (client.child.exitCode !== null ? r(null) : client.child.once('exit', r)))
+    await waitForLog(join(nginx!.dir, 'access.log'), new RegExp(`"GET ${SECRET} HTTP/1.1" 101 `), 20_000)
+    console.log(`webtunnel + stock tor: ${bridgeLine}\ntimings (ms): ${JSON.stringify(timings)}`)
+  }, 200_000)
+})
