@@ -12,6 +12,7 @@ import { decodeRelayMsgCell, encodeRelayMsgCell, type LinkSpecifier, type RelayM
 import { CELL_BODY_LEN } from '../../wire/tor/cell.js'
 import { NTOR_HTYPE, ntorClientCreate, ntorClientFinish, NtorError } from '../../crypto/tor/ntor.js'
 import { splitTor1Keys } from '../../crypto/tor/kdf-rfc5869.js'
+import { CREATE_FAST_KEY_LEN, createFastClientFinish } from '../../crypto/tor/create-fast.js'
 import { Tor1ClientCrypto } from '../../crypto/tor/relay-crypto.js'
 import type { Channel, CircuitEndpoint } from '../channel/channel.js'
 import { ChannelError, CircuitError } from '../errors.js'
@@ -42,7 +43,7 @@ export class Circuit implements CircuitEndpoint {
   private relayEarlyLeft = MAX_RELAY_EARLY
   private readonly windows = new CircuitWindows()
   private readonly streams = new Map<number, StreamEndpoint>()
-  private pending: { resolve: (hdata: Uint8Array) => void; reject: (e: CircuitError) => void; expect: 'CREATED2' | 'EXTENDED2' } | undefined
+  private pending: { resolve: (hdata: Uint8Array) => void; reject: (e: CircuitError) => void; expect: 'CREATED2' | 'EXTENDED2' | 'CREATED_FAST' } | undefined
   private closedWith: CircuitError | undefined
   private readonly closeListeners: Array<(e: CircuitError) => void> = []
   private readonly packageWaiters: Array<() => void> = []
@@ -95,7 +96,36 @@ export class Circuit implements CircuitEndpoint {
     return this.hops.length
   }
 
-  private await(expect: 'CREATED2' | 'EXTENDED2'): Promise<Uint8Array> {
+  /**
+   * A one-hop circuit made with CREATE_FAST (tor-spec §5.1.5): for fetching a bridge's own
+   * descriptor before we know its onion key. Its only authentication is the channel's CERTS check.
+   */
+  static async buildFast(world: World, channel: Channel, hop: Omit<RelayTarget, 'ntorOnionKey'>, opts: { timeoutMs?: number } = {}): Promise<Circuit> {
+    const circ = new Circuit(world, channel)
+    const timer = world.setTimer(opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, () => circ.destroy(DestroyReason.TIMEOUT, new CircuitError('timeout', 'CREATE_FAST not answered')))
+    try {
+      const X = world.random(CREATE_FAST_KEY_LEN)
+      const reply = circ.await('CREATED_FAST')
+      channel.send(chanMsgCell(circ.circId, { cmd: 'CREATE_FAST', handshakeData: X }))
+      let keys: Uint8Array
+      try {
+        keys = createFastClientFinish(X, await reply)
+      } catch (e) {
+        throw e instanceof CircuitError ? e : new CircuitError('handshake', `CREATE_FAST: ${(e as Error).message}`)
+      }
+      circ.crypto.addHop(splitTor1Keys(keys))
+      circ.hops.push({ ...hop, ntorOnionKey: new Uint8Array(32) })
+      return circ
+    } catch (e) {
+      const err = e instanceof CircuitError ? e : new CircuitError('handshake', (e as Error).message)
+      circ.destroy(DestroyReason.PROTOCOL, err)
+      throw circ.closedWith ?? err
+    } finally {
+      timer.cancel()
+    }
+  }
+
+  private await(expect: 'CREATED2' | 'EXTENDED2' | 'CREATED_FAST'): Promise<Uint8Array> {
     if (this.closedWith) return Promise.reject(this.closedWith)
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject, expect }
@@ -221,6 +251,14 @@ export class Circuit implements CircuitEndpoint {
       case ChanCmd.CREATED2: {
         const msg = decodeChanMsg(cell.command, cell.body)
         if (msg.cmd !== 'CREATED2' || this.pending?.expect !== 'CREATED2') throw new CircuitError('protocol', 'unexpected CREATED2')
+        const p = this.pending
+        this.pending = undefined
+        p.resolve(msg.handshakeData)
+        return
+      }
+      case ChanCmd.CREATED_FAST: {
+        const msg = decodeChanMsg(cell.command, cell.body)
+        if (msg.cmd !== 'CREATED_FAST' || this.pending?.expect !== 'CREATED_FAST') throw new CircuitError('protocol', 'unexpected CREATED_FAST')
         const p = this.pending
         this.pending = undefined
         p.resolve(msg.handshakeData)

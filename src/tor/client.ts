@@ -1,0 +1,227 @@
+// The Tor client: bootstraps a verified directory (disk cache, DirPort, or through a bridge), keeps
+// channels to its guards, builds 3-hop circuits per isolation key, and opens streams on them.
+//
+//   const tor = await TorClient.create(world, { authorities: [...DirAuthority lines] })
+//   const conn = await tor.connect('example.com', 80)    // a Duplex
+//
+// A stream whose circuit dies (exit killed, DESTROY, TRUNCATED) is retried on a new circuit; an
+// END from the exit about the target itself (refused, resolve failed …) is the answer, not retried.
+
+import type { World } from '../net/world.js'
+import { toHex } from '../wire/bytes.js'
+import { EndReason, type ResolvedAnswer } from '../wire/tor/relay-msg.js'
+import { learnBridge, parseBridgeLine } from './bridge.js'
+import { Channel } from './channel/channel.js'
+import { Circuit } from './circuit/circuit.js'
+import type { RelayTarget } from './circuit/hop.js'
+import { parseDirAuthority, type DirAuthority } from './dir/dir-authority.js'
+import { Directory, dirPortSource, type DirSource, type NetDir, type NetRelay } from './dir/directory.js'
+import { policyAllowsPort } from './dir/microdesc.js'
+import { CircuitError, StreamError } from './errors.js'
+import { PathError, chooseExit, choosePath, weightedChoice, relayWeight } from './path/path.js'
+import { TorStream, resolveOnCircuit } from './stream/stream.js'
+
+export interface TorClientConfig {
+  /** DirAuthority lines, torrc style (without or with the keyword). */
+  authorities: string[]
+  /** Bridge lines "IP:PORT FINGERPRINT": when given, every circuit starts at a bridge. */
+  bridges?: string[]
+  /** Directory cache on disk; reused while the consensus is valid. */
+  cacheDir?: string
+  /** Private test network rules (TestingTorNetwork): no /16 rule. */
+  testingNetwork?: boolean
+  circuitBuildTimeoutMs?: number
+  streamTimeoutMs?: number
+  /** Bootstrap progress, like tor's "Bootstrapped N% (phase)". */
+  progress?: (percent: number, phase: string) => void
+}
+
+export interface ConnectOptions {
+  /** Streams with different keys never share a circuit (SOCKS credentials, prop 351). */
+  isolation?: string
+}
+
+interface LiveCircuit {
+  circuit: Circuit
+  isolation: string
+  exit: RelayTarget & { policyOk: (port: number) => boolean }
+  exitRsa: string
+}
+
+const N_PRIMARY_GUARDS = 3 // guard-spec A.1
+const MAX_ATTEMPTS = 3
+
+const targetOf = (r: NetRelay): RelayTarget => ({ host: r.address, port: r.orPort, rsaId: r.rsaId, ed25519Id: r.md.ed25519Id, ntorOnionKey: r.md.ntorOnionKey, nickname: r.nickname })
+
+export class TorClient {
+  private readonly channels = new Map<string, Promise<Channel>>()
+  private readonly circuits: LiveCircuit[] = []
+  private primaryGuards: NetRelay[] = []
+  private bridgeTargets: RelayTarget[] = []
+  /** Exits seen failing (circuit died under a stream); avoided for new circuits. */
+  private readonly badExits = new Set<string>()
+  private closed = false
+
+  private constructor(
+    private readonly world: World,
+    private readonly config: TorClientConfig,
+    readonly authorities: DirAuthority[],
+    public netdir: NetDir,
+  ) {}
+
+  static async create(world: World, config: TorClientConfig): Promise<TorClient> {
+    const progress = config.progress ?? (() => {})
+    progress(0, 'starting')
+    const authorities = config.authorities.map(parseDirAuthority)
+    if (authorities.length === 0) throw new Error('no directory authorities configured')
+    const dir = new Directory(world, { authorities, cacheDir: config.cacheDir, progress })
+    let source: DirSource = dirPortSource(world, authorities)
+    const bridgeTargets: RelayTarget[] = []
+    const bridgeChannels: Channel[] = []
+    if (config.bridges?.length) {
+      progress(5, 'connecting to the bridges')
+      for (const line of config.bridges) {
+        const { target, channel } = await learnBridge(world, parseBridgeLine(line))
+        bridgeTargets.push(target)
+        bridgeChannels.push(channel)
+      }
+      // A bridge user asks its bridge for the directory, never the authorities.
+      const first = bridgeTargets[0]
+      const ch = bridgeChannels[0]
+      source = async () => {
+        const circ = await Circuit.buildFast(world, ch, first)
+        const s = await TorStream.open(world, circ, 'dir')
+        s.on('close', () => circ.destroy())
+        return s
+      }
+    }
+    const netdir = await dir.load(source)
+    const client = new TorClient(world, config, authorities, netdir)
+    client.bridgeTargets = bridgeTargets
+    bridgeChannels.forEach((ch, i) => client.channels.set(toHex(bridgeTargets[i].rsaId), Promise.resolve(ch)))
+    progress(85, `directory: ${netdir.relays.length} relays (${netdir.from}); building a circuit`)
+    const circ = await client.circuitFor(80, '')
+    progress(100, `done (first circuit: ${circ.circuit.hops.map((h) => h.nickname).join(' -> ')})`)
+    return client
+  }
+
+  private channelTo(t: RelayTarget): Promise<Channel> {
+    const key = toHex(t.rsaId)
+    const existing = this.channels.get(key)
+    if (existing) {
+      return existing.then((ch) => {
+        if (!ch.closed) return ch
+        this.channels.delete(key)
+        return this.channelTo(t)
+      })
+    }
+    const p = Channel.open(this.world, t)
+    this.channels.set(key, p)
+    p.then(
+      (ch) => ch.onClose(() => this.channels.get(key) === p && this.channels.delete(key)),
+      () => this.channels.delete(key),
+    )
+    return p
+  }
+
+  private guardsFor(exit: NetRelay): NetRelay[] {
+    const weights = this.netdir.consensus.bandwidthWeights
+    const guards = this.netdir.relays.filter((r) => r.flags.has('Guard') && r.flags.has('Running') && r.flags.has('Valid'))
+    while (this.primaryGuards.length < Math.min(N_PRIMARY_GUARDS, guards.length)) {
+      const g = weightedChoice(
+        this.world,
+        guards.filter((r) => !this.primaryGuards.includes(r)),
+        (r) => relayWeight(r, 'guard', weights),
+      )
+      if (!g) break
+      this.primaryGuards.push(g)
+    }
+    return this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(exit.rsaId))
+  }
+
+  private async buildCircuit(port: number, isolation: string): Promise<LiveCircuit> {
+    const weights = this.netdir.consensus.bandwidthWeights
+    const rules = { enforceDistinctSubnets: !this.config.testingNetwork }
+    let lastError: unknown
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const exit = chooseExit(this.world, this.netdir.relays, port, weights, (r) => this.badExits.has(toHex(r.rsaId)) && attempt === 0)
+      let path: RelayTarget[]
+      if (this.bridgeTargets.length) {
+        const bridge = this.bridgeTargets[attempt % this.bridgeTargets.length]
+        const middle = weightedChoice(
+          this.world,
+          this.netdir.relays.filter((r) => r !== exit && r.flags.has('Running') && toHex(r.rsaId) !== toHex(bridge.rsaId)),
+          (r) => relayWeight(r, 'middle', weights),
+        )
+        if (!middle) throw new PathError('no middle relay')
+        path = [bridge, targetOf(middle), targetOf(exit)]
+      } else {
+        const guards = this.guardsFor(exit)
+        const guard = guards[attempt % Math.max(1, guards.length)]
+        path = choosePath(this.world, this.netdir.relays, exit, weights, rules, guard).map(targetOf)
+      }
+      try {
+        const ch = await this.channelTo(path[0])
+        const t0 = this.world.now()
+        const circuit = await Circuit.build(this.world, ch, path, { timeoutMs: this.config.circuitBuildTimeoutMs })
+        this.world.trace('tor-client-circuit', { path: path.map((p) => p.nickname), ms: this.world.now() - t0, isolation })
+        const live: LiveCircuit = { circuit, isolation, exit: { ...path[2], policyOk: (p) => policyAllowsPort(exit.md.policy, p) }, exitRsa: toHex(exit.rsaId) }
+        this.circuits.push(live)
+        circuit.onClose(() => {
+          const i = this.circuits.indexOf(live)
+          if (i >= 0) this.circuits.splice(i, 1)
+        })
+        return live
+      } catch (e) {
+        lastError = e
+        if (!this.bridgeTargets.length) this.primaryGuards = this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(path[0].rsaId))
+      }
+    }
+    throw lastError instanceof Error ? lastError : new CircuitError('handshake', 'could not build a circuit')
+  }
+
+  private async circuitFor(port: number, isolation: string): Promise<LiveCircuit> {
+    if (this.closed) throw new CircuitError('closed', 'client is closed')
+    const found = this.circuits.find((c) => !c.circuit.closed && c.isolation === isolation && c.exit.policyOk(port))
+    return found ?? this.buildCircuit(port, isolation)
+  }
+
+  /** Circuits currently open, for inspection (which exit, which isolation key). */
+  get openCircuits(): ReadonlyArray<{ isolation: string; path: string[]; circuit: Circuit }> {
+    return this.circuits.map((c) => ({ isolation: c.isolation, path: c.circuit.hops.map((h) => h.nickname ?? ''), circuit: c.circuit }))
+  }
+
+  /** Opens a stream to host:port through an exit (the exit resolves hostnames). */
+  async connect(host: string, port: number, opts: ConnectOptions = {}): Promise<TorStream> {
+    const isolation = opts.isolation ?? ''
+    let lastError: unknown
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const live = await this.circuitFor(port, isolation)
+      try {
+        return await TorStream.open(this.world, live.circuit, { host, port }, this.config.streamTimeoutMs)
+      } catch (e) {
+        lastError = e
+        // The exit answered about the target: that is the answer. EXITPOLICY/RESOURCELIMIT/… : try another exit.
+        if (e instanceof StreamError && e.code === 'end' && !RETRY_END_REASONS.has(e.reason ?? 0)) throw e
+        if (e instanceof StreamError && e.code !== 'end') this.badExits.add(live.exitRsa)
+        if (!live.circuit.closed) live.circuit.destroy()
+      }
+    }
+    throw lastError
+  }
+
+  async resolve(hostname: string, opts: ConnectOptions = {}): Promise<ResolvedAnswer[]> {
+    const live = await this.circuitFor(80, opts.isolation ?? '')
+    return resolveOnCircuit(this.world, live.circuit, hostname, this.config.streamTimeoutMs)
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    for (const c of [...this.circuits]) c.circuit.destroy()
+    for (const p of this.channels.values()) p.then((ch) => ch.close(), () => {})
+    this.channels.clear()
+  }
+}
+
+/** END reasons that say "this exit, not that target" (tor retries these elsewhere, too). */
+const RETRY_END_REASONS = new Set<number>([EndReason.EXITPOLICY, EndReason.RESOURCELIMIT, EndReason.HIBERNATING, EndReason.DESTROY, EndReason.TIMEOUT])
