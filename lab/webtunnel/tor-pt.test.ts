@@ -5,6 +5,7 @@
 // SMETHOD. The client must bootstrap to 100% and fetch a local page through its SOCKS port.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import * as http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -22,6 +23,8 @@ const NAME = 'webtunnel.lab.test'
 const SECRET = '/d2VidHVubmVsLWxhYg'
 const PT = `${process.execPath} ${resolve('lab/webtunnel/sultry-pt.mjs')}`
 const PAGE = 'hello through webtunnel\n'
+const BIG = randomBytes(20 * 1024 * 1024)
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 const dir = mkdtempSync(join(tmpdir(), 'sultry-wt-tor-'))
 let net: Testnet | undefined
@@ -68,7 +71,7 @@ async function waitForLog(file: string, text: string | RegExp, ms: number): Prom
 beforeAll(async () => {
   const t0 = Date.now()
   writeFileSync(join(dir, 'empty'), '')
-  page = http.createServer((_q, r) => r.end(PAGE))
+  page = http.createServer((q, r) => r.end(q.url === '/big' ? BIG : PAGE))
   await new Promise<void>((r) => page.listen(testServerPort(BASE), '127.0.0.1', r))
   net = await startTestnet(join(dir, 'net'), { basePort: BASE })
   timings.testnet = Date.now() - t0
@@ -135,6 +138,13 @@ describe('stock tor through our WebTunnel PT', () => {
       execFile('curl', ['-s', '--max-time', '60', '--socks5-hostname', `127.0.0.1:${socksPort}`, `http://127.0.0.1:${testServerPort(BASE)}/`], (e, so) => (e ? rej(e) : res(so))),
     )
     expect(body).toBe(PAGE)
+    const started = Date.now()
+    const big = await new Promise<Buffer>((res, rej) =>
+      execFile('curl', ['-s', '--max-time', '120', '--socks5-hostname', `127.0.0.1:${socksPort}`, `http://127.0.0.1:${testServerPort(BASE)}/big`], { encoding: 'buffer', maxBuffer: 64 << 20 }, (e, so) => (e ? rej(e) : res(so))),
+    )
+    timings.big20MiB = Date.now() - started
+    expect(big.length).toBe(BIG.length)
+    expect(sha256(big)).toBe(sha256(BIG))
     // The bridge's only address in the line is unroutable (2001:db8::/32), so the PT carried all of
     // it; nginx confirms: it logs each upgraded request when its tunnel closes, so stop the client.
     process.kill(client.child.pid!, 'SIGTERM')
