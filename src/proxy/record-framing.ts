@@ -14,19 +14,29 @@ export interface Reframed {
   records: number
 }
 
-/** Concatenated fragments of the leading handshake records in `raw`, and the record version used. */
+/**
+ * The records at the front of `raw` that carry the first handshake message (the ClientHello),
+ * their concatenated fragments, and the record version used. Bytes after the record that
+ * completes the message are not looked at.
+ */
 export function handshakeBytesOf(raw: Uint8Array): { handshake: Uint8Array; legacyVersion: number; used: number } {
   const parts: Uint8Array[] = []
+  let have = 0
   let at = 0
   let legacyVersion = 0x0301
-  while (at < raw.length) {
+  const complete = () => {
+    if (have < 4) return false
+    const all = concatBytes(...parts)
+    return have >= 4 + ((all[1] << 16) | (all[2] << 8) | all[3])
+  }
+  while (!complete()) {
     const { record, used } = decodeRecord(raw.subarray(at))
-    if (record.type !== ContentType.handshake) break
+    if (record.type !== ContentType.handshake) throw new WireError('bad-value', 'record-split: a non-handshake record before the ClientHello ends')
     if (at === 0) legacyVersion = record.legacyVersion
     parts.push(record.fragment)
+    have += record.fragment.length
     at += used
   }
-  if (parts.length === 0) throw new WireError('bad-value', 'record-split: no handshake record to split')
   return { handshake: concatBytes(...parts), legacyVersion, used: at }
 }
 
