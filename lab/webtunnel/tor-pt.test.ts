@@ -13,7 +13,11 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testServerPort } from '../tor-testnet/layout.js'
 import { startTestnet, type Testnet } from '../tor-testnet/testnet.js'
+import * as tls from 'node:tls'
+import { liveWorld } from '../../src/net/live/world.js'
 import { formatBridgeLine } from '../../src/webtunnel/bridge-line.js'
+import { parseExtOrCookieFile } from '../../src/webtunnel/ext-orport.js'
+import { connectBridge } from '../../src/webtunnel/server.js'
 import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
 import { makeLabPki } from './lab-pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
@@ -33,6 +37,7 @@ let page: http.Server
 const tors: ChildProcess[] = []
 let bridgeFingerprint = ''
 let bridgeLine = ''
+let bridgeDir = ''
 const timings: Record<string, number> = {}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -100,6 +105,7 @@ beforeAll(async () => {
   ])
   const registered = await waitForLog(join(bridge.dir, 'notice.log'), /Registered server transport 'webtunnel' at '[^']+'/, 60_000)
   expect(registered).toContain(`[${placeholderAddress(url)}]:443`)
+  bridgeDir = bridge.dir
   bridgeFingerprint = readFileSync(join(bridge.dir, 'fingerprint'), 'utf8').trim().split(/\s+/)[1]
   // The bridge must hold a consensus before clients can bootstrap through it.
   await waitForLog(join(bridge.dir, 'notice.log'), /Bootstrapped 100%|now have enough directory information/, 90_000)
@@ -121,6 +127,23 @@ afterAll(async () => {
 }, 60_000)
 
 describe('stock tor through our WebTunnel PT', () => {
+  it('our Extended ORPort client authenticates to the real bridge, and its OR link answers VERSIONS', async () => {
+    const world = liveWorld()
+    const cookieFile = join(bridgeDir, 'extended_orport_auth_cookie')
+    const opts = (cookie: () => Promise<Uint8Array>) => ({ bridge: { host: '127.0.0.1', port: testServerPort(BASE, 2), extOrCookie: cookie }, transport: 'webtunnel' })
+    const or = await connectBridge(world, opts(async () => parseExtOrCookieFile(readFileSync(cookieFile))), '192.0.2.44:60000')
+    const link = tls.connect({ socket: or, rejectUnauthorized: false })
+    await new Promise<void>((r, j) => link.once('secureConnect', r).once('error', j))
+    // VERSIONS cell (tor-spec §4.1): CircID 0 (2 bytes), CMD 7, LENGTH 6, versions 3 4 5.
+    link.write(Buffer.from([0, 0, 7, 0, 6, 0, 3, 0, 4, 0, 5]))
+    const reply = await new Promise<Buffer>((r) => link.once('data', r))
+    expect(reply[2]).toBe(7)
+    link.destroy()
+    // A wrong cookie: our client refuses tor's ServerHash (it cannot match) and never sends ClientHash.
+    const wrong = new Uint8Array(32).fill(7)
+    await expect(connectBridge(world, opts(async () => wrong), '192.0.2.44:60000')).rejects.toThrow(/ServerHash/)
+  }, 30_000)
+
   it('a tor client with UseBridges 1 and our bridge line bootstraps to 100% and fetches a local page', async () => {
     const t0 = Date.now()
     const socksPort = testServerPort(BASE, 4)
