@@ -11,8 +11,9 @@ import { abort } from './pipe.js'
 import { ProxyStats } from './stats.js'
 import { runTunnel, type TunnelConfig, type TunnelReplies } from './tunnel.js'
 
-export interface ProxyFrontOptions extends Omit<TunnelConfig, 'stats' | 'firstFlightTimeoutMs' | 'maxHelloBytes' | 'log'> {
+export interface ProxyFrontOptions extends Omit<TunnelConfig, 'stats' | 'firstFlightTimeoutMs' | 'connectTimeoutMs' | 'maxHelloBytes' | 'log'> {
   firstFlightTimeoutMs?: number
+  connectTimeoutMs?: number
   maxHelloBytes?: number
   /** Answer GET /status on the proxy port with JSON (--status). */
   statusEndpoint?: boolean
@@ -35,6 +36,7 @@ export class ProxyFront {
       ...o,
       stats: this.stats,
       firstFlightTimeoutMs: o.firstFlightTimeoutMs ?? 2000,
+      connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
       maxHelloBytes: o.maxHelloBytes ?? 64 * 1024,
       log: o.log ?? (() => {}),
     }

@@ -44,13 +44,13 @@ function tempDirWithPage(): string {
   return d
 }
 
-async function startProxy(choice: StrategyChoice) {
+async function startProxy(choice: StrategyChoice, nonTls: 'pass' | 'refuse' = 'pass') {
   const world = liveWorld()
   const all = strategies()
   const map = new Map([['server.lab.test', '127.0.0.1']])
   const planner = new Planner({ world, store: new VerdictStore(), strategies: all, available: DEFAULT_ORDER.filter((s) => !s.startsWith('oob')) })
   const logs: string[] = []
-  const front = new ProxyFront({ world, strategyFor: () => choice, strategies: all, planner, resolver: policyResolver({ map }), oob: undefined, nonTls: 'pass', statusEndpoint: true, log: (l) => logs.push(l) })
+  const front = new ProxyFront({ world, strategyFor: () => choice, strategies: all, planner, resolver: policyResolver({ map }), oob: undefined, nonTls, statusEndpoint: true, log: (l) => logs.push(l) })
   const l = await front.listen(0)
   return { front, port: l.port, logs }
 }
@@ -148,5 +148,27 @@ describe('sultry proxy with real peers', () => {
     expect(s.code).not.toBe(0)
     expect(s.stderr).toMatch(/unreachable|SOCKS5|97/i)
     await front.close()
+  }, 30_000)
+
+  it('non-TLS tunnels: passed through untouched with --non-tls pass (even under tcp-split), cut with refuse', async () => {
+    const world = liveWorld()
+    const origin = await world.net.listen(0, (c) => {
+      c.on('error', () => {})
+      c.once('data', (d: Buffer) => c.end(`HTTP/1.1 200 OK\r\nContent-Length: ${d.length}\r\nConnection: close\r\n\r\n${d.toString('latin1')}`))
+    })
+    const pass = await startProxy('tcp-split')
+    // curl -p: CONNECT, then plain HTTP inside the tunnel; the origin echoes the request head.
+    const r = await curl(['-p', '-x', `http://127.0.0.1:${pass.port}`, `http://127.0.0.1:${origin.port}/plain`])
+    expect(r.stdout.toString()).toMatch(/^GET \/plain HTTP\/1.1\r\nHost: 127.0.0.1:\d+\r\n/)
+    expect(pass.front.stats.notTls).toBe(1)
+    expect(pass.front.stats.strategies.direct).toBe(1)
+    const refuse = await startProxy('direct', 'refuse')
+    const x = await curl(['-p', '-x', `http://127.0.0.1:${refuse.port}`, `http://127.0.0.1:${origin.port}/plain`])
+    expect(x.code).not.toBe(0)
+    expect(x.stdout.length).toBe(0)
+    expect(refuse.logs.join('\n')).toMatch(/not TLS .*refused/)
+    await pass.front.close()
+    await refuse.front.close()
+    await origin.close()
   }, 30_000)
 })

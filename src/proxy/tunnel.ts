@@ -6,7 +6,7 @@ import type { Conn, World } from '../net/world.js'
 import { ClientHelloGate, type ClientHelloDecision, type GateDecision } from './client-hello-gate.js'
 import type { OobClient } from './oob/client.js'
 import { abort, splice, writeAll } from './pipe.js'
-import type { Planner } from './planner.js'
+import { type Planner, withTimeout } from './planner.js'
 import type { AddressResolver } from './resolver.js'
 import { NoResolverError } from './resolver.js'
 import type { ProxyStats } from './stats.js'
@@ -24,6 +24,8 @@ export interface TunnelConfig {
   nonTls: 'pass' | 'refuse'
   /** Wait this long for the client's first bytes; then assume a server-speaks-first protocol. */
   firstFlightTimeoutMs: number
+  /** Bound on a fixed strategy's connect + first flight (auto uses the planner's bound). */
+  connectTimeoutMs: number
   maxHelloBytes: number
   stats: ProxyStats
   log(line: string): void
@@ -105,7 +107,7 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
     // Non-TLS bytes carry no SNI to hide: split strategies would only add delay.
     used = choice === 'auto' ? 'direct' : hello || choice === 'oob-relay' ? choice : 'direct'
     try {
-      upstream = await cfg.strategies[used].connect(ctx)
+      upstream = await withTimeout(cfg.world, cfg.strategies[used].connect(ctx), cfg.connectTimeoutMs, (c) => abort(c))
     } catch (e) {
       cfg.stats.failures++
       cfg.log(`${label}: ${used} failed: ${(e as Error).message}`)
@@ -115,7 +117,12 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   if (client.destroyed) return abort(upstream)
   cfg.stats.strategies[used]++
   cfg.log(`${label}: ${used}${hello ? ` sni=${hello.sni ?? '-'}${hello.resumption ? ' resumption' : ''}` : ' (not TLS)'}`)
-  for (const b of serverBytes) await writeAll(client, b)
+  try {
+    for (const b of serverBytes) await writeAll(client, b)
+  } catch {
+    abort(upstream)
+    return abort(client)
+  }
   cfg.stats.bytesUp += firstFlight.length
   cfg.stats.bytesDown += serverBytes.reduce((n, b) => n + b.length, 0)
   const r = await splice(client, upstream)
