@@ -12,6 +12,8 @@ import { OobError } from './stream.js'
 
 export const DEFAULT_WINDOW = 256 * 1024
 export const DEFAULT_AUTH_TIMEOUT_MS = 10_000
+/** Bytes we let pile up unread in the channel before giving up on the peer. */
+export const MAX_UNREAD_BYTES = 4 * 1024 * 1024
 
 export interface ChannelOptions extends Partial<Omit<MuxOptions, 'role' | 'write' | 'end'>> {
   authTimeoutMs?: number
@@ -47,7 +49,15 @@ export class OobChannel {
       role,
       maxPayload,
       window: opts.window ?? DEFAULT_WINDOW,
-      write: (b) => transport.write(b),
+      write: (b) => {
+        // Flow control bounds DATA; this bounds everything else (PONGs, RESOLVEDs …) for a peer
+        // that sends but never reads.
+        if (transport.writableLength > MAX_UNREAD_BYTES) {
+          this.close(new OobError('limit', 'peer is not reading'))
+          return false
+        }
+        return transport.write(b)
+      },
       end: (err) => this.close(err),
     })
     transport.on('drain', () => this.mux.resume())

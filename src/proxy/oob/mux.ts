@@ -38,6 +38,7 @@ export class Mux implements StreamHost {
   private readonly pendingOpens = new Map<number, { resolve: (s: OobStream) => void; reject: (e: Error) => void; stream: OobStream }>()
   private readonly pendingResolves = new Map<number, { resolve: (a: string[]) => void; reject: (e: Error) => void }>()
   private nextId = 1
+  private resolving = 0
   private full = false
   private dead: Error | undefined
 
@@ -202,9 +203,14 @@ export class Mux implements StreamHost {
 
   private onResolve(id: number, host: string): void {
     if (this.o.role !== 'helper' || !this.o.onResolve) return this.protocolError('RESOLVE sent to a client')
-    this.o.onResolve(host).then(
-      (r) => this.send({ type: 'resolved', stream: id, reason: r.reason, addresses: r.addresses.slice(0, 32) }),
-      () => this.send({ type: 'resolved', stream: id, reason: 'notFound', addresses: [] }),
-    )
+    // Lookups in flight are bounded like streams.
+    if (this.resolving >= (this.o.maxStreams ?? 256)) return this.send({ type: 'resolved', stream: id, reason: 'limit', addresses: [] })
+    this.resolving++
+    this.o.onResolve(host)
+      .then(
+        (r) => this.send({ type: 'resolved', stream: id, reason: r.reason, addresses: r.addresses.slice(0, 32) }),
+        () => this.send({ type: 'resolved', stream: id, reason: 'notFound', addresses: [] }),
+      )
+      .finally(() => this.resolving--)
   }
 }

@@ -242,4 +242,28 @@ describe('OOB helper and client', () => {
     expect(ended).toBe(true)
     while (server.activeSessions > 0) await new Promise((r) => setTimeout(r, 5))
   })
+
+  it('ends the session of a client that floods PINGs and never reads the PONGs (bounded memory)', async () => {
+    const w = liveWorld()
+    const { server, port } = await helper()
+    const tls = await connectTls(w, await w.net.connect('127.0.0.1', port), { servername: 'x', rejectUnauthorized: false })
+    tls.on('error', () => {})
+    let closed = false
+    tls.on('close', () => (closed = true))
+    const reader = new FrameReader()
+    const nonce = await new Promise<Uint8Array>((resolve) =>
+      tls.once('data', (d: Buffer) => reader.push(d).forEach((e) => e.kind === 'frame' && e.frame.type === 'hello' && resolve(e.frame.serverNonce))),
+    )
+    const cn = new Uint8Array(32).fill(4)
+    tls.write(encodeFrame({ type: 'auth', version: OOB_VERSION, clientNonce: cn, mac: authMac(key, CLIENT_LABEL, nonce, cn) }))
+    tls.pause() // never read again
+    const ping = encodeFrame({ type: 'ping', ack: false, opaque: new Uint8Array(8) })
+    const burst = concatBytes(...Array.from({ length: 4096 }, () => ping))
+    for (let i = 0; i < 400 && !closed; i++) {
+      if (!tls.write(burst)) await new Promise((r) => setTimeout(r, 5))
+    }
+    for (let i = 0; i < 200 && server.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(server.activeSessions).toBe(0)
+    tls.destroy()
+  }, 20_000)
 })
