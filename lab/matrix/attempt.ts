@@ -1,72 +1,86 @@
-// One measured connection: a node:tls client (the browser) speaks to the local proxy over an
-// in-memory pipe; the proxy reads its first flight with the ClientHelloGate, hands it to the
-// strategy under test (the real one from src/proxy/strategies), and splices. It works when the TLS
-// handshake completes with a verified certificate and the origin's whole response (a greeting and
-// a 32 KiB body) arrives; it is blocked when anything else happens within the deadline (timeout,
-// reset, error, a response frozen part way), with the reason kept.
+// One measured connection, the way curl makes it through `sultry proxy`: the browser (node:tls)
+// sends HTTP CONNECT to the proxy's front (the real ProxyFront, handed the proxy end of an
+// in-memory pipe: the proxy is local), which reads the first flight and runs the strategy under
+// test (or the planner, for auto) from src/proxy, then splices. It works when the TLS handshake
+// completes with a verified certificate and the origin's whole response (a greeting and a 32 KiB
+// body) arrives; it is blocked when anything else happens within the deadline (timeout, reset,
+// error, a response frozen part way), with the reason kept.
 
 import { duplexPair } from 'node:stream'
 import { labTls } from '../fixtures/index.js'
 import { NetError, type Conn } from '../../src/net/world.js'
-import { ClientHelloGate, type GateDecision } from '../../src/proxy/client-hello-gate.js'
-import { abort, splice } from '../../src/proxy/pipe.js'
-import type { Strategy, StrategyContext } from '../../src/proxy/strategy.js'
+import { ProxyFront } from '../../src/proxy/front.js'
+import { Planner } from '../../src/proxy/planner.js'
+import { strategies } from '../../src/proxy/strategies/index.js'
+import { STRATEGY_NAMES, type StrategyName } from '../../src/proxy/strategy.js'
+import { VerdictStore } from '../../src/proxy/verdict-store.js'
 import { connectTls } from '../../src/tls/connect.js'
 import { originResponse, type MatrixLab, type OriginName } from './topology.js'
+
+export type Choice = StrategyName | 'auto'
 
 export interface AttemptResult {
   works: boolean
   /** 'ok', 'timeout', or the error code/message that ended it. */
   reason: string
-  /** Virtual ms from the browser's connect to its TLS handshake completing, if it did (a throttled flow completes it and then freezes). */
+  /** Virtual ms from the CONNECT to the browser's TLS handshake completing, if it did (a throttled flow completes it and then freezes). */
   handshakeMs: number | undefined
+  /** The strategy the proxy used (for auto: the planner's pick), if it got that far. */
+  used: StrategyName | undefined
 }
 
 export const ATTEMPT_DEADLINE_MS = 15_000
+/** The planner's bound per strategy tried (its default is 5 s; five tries must fit the deadline). */
+export const PLANNER_ATTEMPT_MS = 2_000
 
-function firstFlight(proxySide: Conn): Promise<GateDecision> {
-  const gate = new ClientHelloGate()
-  return new Promise((resolve) => {
-    const onData = (d: Buffer) => {
-      const r = gate.push(d)
-      if (!r) return
-      proxySide.off('data', onData)
-      proxySide.pause()
-      resolve(r)
+/** A proxy front on the lab's client host, as `sultry proxy --strategy CHOICE` would run it. */
+export function labProxy(lab: MatrixLab, choice: Choice): ProxyFront {
+  const impls = strategies()
+  const world = lab.client.world
+  const planner =
+    choice === 'auto'
+      ? new Planner({ world, store: new VerdictStore(), strategies: impls, available: STRATEGY_NAMES, attemptTimeoutMs: PLANNER_ATTEMPT_MS })
+      : undefined
+  return new ProxyFront({ world, strategyFor: () => choice, strategies: impls, planner, resolver: lab.resolve, oob: lab.oob, nonTls: 'pass' })
+}
+
+/** Reads the proxy's answer to CONNECT (up to the blank line); resolves with its status line. */
+function connectReply(c: Conn): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let head = ''
+    const onData = (b: Buffer) => {
+      head += b.toString('latin1')
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return
+      c.off('data', onData)
+      c.pause()
+      // The proxy says nothing more before the server's first bytes, which need our ClientHello.
+      if (end + 4 !== head.length) return reject(new Error('bytes after the CONNECT reply'))
+      resolve(head.slice(0, head.indexOf('\r\n')))
     }
-    proxySide.on('data', onData)
+    c.on('data', onData)
+    c.once('error', reject)
+    c.once('close', () => reject(new Error('proxy closed before answering CONNECT')))
   })
 }
 
-/** Runs one connection to `origin` through `strategy` and the network until it settles. */
-export async function attempt(lab: MatrixLab, strategy: Strategy, origin: OriginName): Promise<AttemptResult> {
+/** Runs one connection to `origin` through `proxy` and the network until it settles. */
+export async function attempt(lab: MatrixLab, proxy: ProxyFront, origin: OriginName): Promise<AttemptResult> {
   const world = lab.client.world
   const t0 = world.now()
   const [browserSide, proxySide] = duplexPair()
-  let handshakeMs: number | undefined
-  let upstream: Conn | undefined
   // The browser↔proxy hop stands in for a local TCP connection: when the proxy drops the tunnel
   // (abort() resets a real socket), the browser sees a reset.
   proxySide.once('close', () => browserSide.destroy(new NetError('ECONNRESET', 'the proxy reset the tunnel')))
-
-  const proxy = (async () => {
-    const d = await firstFlight(proxySide)
-    const bytes = d.kind === 'client-hello' ? Buffer.concat([d.raw, d.rest]) : d.bytes
-    const ctx: StrategyContext = {
-      world,
-      target: { host: origin, port: 443 },
-      firstFlight: bytes,
-      hello: d.kind === 'client-hello' ? d : undefined,
-      client: proxySide,
-      resolve: lab.resolve,
-      oob: lab.oob,
-    }
-    upstream = await strategy.connect(ctx)
-    await splice(proxySide, upstream)
-  })()
-  proxy.catch(() => abort(proxySide))
+  const before = { ...proxy.stats.strategies }
+  let handshakeMs: number | undefined
+  proxy.handle(proxySide)
 
   const browser = (async (): Promise<string> => {
+    const reply = connectReply(browserSide)
+    browserSide.write(`CONNECT ${origin}:443 HTTP/1.1\r\nHost: ${origin}:443\r\n\r\n`)
+    const status = await reply
+    if (!/^HTTP\/1\.1 200 /.test(status)) return `proxy answered ${status}`
     const tls = await connectTls(world, browserSide, { servername: origin, ca: labTls().caCert, minVersion: 'TLSv1.3' })
     handshakeMs = world.now() - t0
     // The whole response must arrive: a throttled flow gets the handshake and then freezes.
@@ -86,19 +100,21 @@ export async function attempt(lab: MatrixLab, strategy: Strategy, origin: Origin
 
   const outcome = new Promise<string>((resolve) => {
     const timer = world.setTimer(ATTEMPT_DEADLINE_MS, () => resolve('timeout'))
-    const settle = (r: string) => {
-      timer.cancel()
-      resolve(r)
-    }
-    browser.then(settle, (e: Error & { code?: string }) => settle(e.code ?? e.message))
-    // A strategy that cannot even connect (reset, refused) ends the attempt with its reason.
-    proxy.catch((e: Error & { code?: string }) => settle(e.code ?? e.message))
+    browser.then(
+      (r) => {
+        timer.cancel()
+        resolve(r)
+      },
+      (e: Error & { code?: string }) => {
+        timer.cancel()
+        resolve(e.code ?? e.message)
+      },
+    )
   })
   await lab.net.run({ until: outcome, maxVirtualMs: ATTEMPT_DEADLINE_MS * 4 })
   const reason = await outcome
   browserSide.destroy()
   proxySide.destroy()
-  if (upstream) abort(upstream)
-  const works = reason === 'ok'
-  return { works, reason, handshakeMs }
+  const used = STRATEGY_NAMES.find((s) => proxy.stats.strategies[s] > before[s])
+  return { works: reason === 'ok', reason, handshakeMs, used }
 }

@@ -45,6 +45,19 @@ describe.each(runs)('matrix, seed %i, action %o', (seed, action) => {
     expect(works(m, 'record-split')).toEqual(['C1', 'C2', 'C3'])
   })
 
+  it('auto (the planner) gets through every rung, picking the cheapest strategy that works there — except under a throttle', () => {
+    const auto = m.rows.find((r) => r.label === 'auto (planner)')!
+    expect(auto.baseline!.cold.used).toBe('direct')
+    if (action.kind === 'throttle') {
+      // The handshake gets through, so the planner settles on direct, and the body then freezes.
+      expect(works(m, 'auto (planner)')).toEqual([])
+      expect(ALL.map((g) => auto.cells[g]!.used)).toEqual(ALL.map(() => 'direct'))
+      return
+    }
+    expect(works(m, 'auto (planner)')).toEqual(ALL)
+    expect(ALL.map((g) => auto.cells[g]!.used)).toEqual(['tcp-split', 'tcp-split', 'record-split', 'oob-relay', 'oob-relay', 'oob-relay'])
+  })
+
   it('oob-relay beats C1–C6 while the helper address and cover SNI are unlisted, and none once either is', () => {
     expect(works(m, 'oob-relay')).toEqual(ALL)
     expect(works(m, 'control: oob-relay, helper IP listed')).toEqual([])

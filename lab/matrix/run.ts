@@ -7,8 +7,8 @@
 
 import { censorFor, RUNGS, type CensorAction, type Rung } from '../../src/net/sim/censor/index.js'
 import { strategies } from '../../src/proxy/strategies/index.js'
-import { STRATEGY_NAMES, type Strategy, type StrategyName } from '../../src/proxy/strategy.js'
-import { attempt, type AttemptResult } from './attempt.js'
+import { STRATEGY_NAMES } from '../../src/proxy/strategy.js'
+import { attempt, labProxy, type AttemptResult, type Choice } from './attempt.js'
 import { HELPER, matrixLab, type OriginName } from './topology.js'
 
 export interface MatrixOptions {
@@ -22,7 +22,7 @@ export interface MatrixOptions {
 
 export interface Row {
   label: string
-  strategy: StrategyName
+  strategy: Choice
   origin: OriginName
   /** Absent when the strategy is not built. */
   cells: Partial<Record<Rung, AttemptResult>>
@@ -50,48 +50,52 @@ function blocklistFor(v: Variant) {
   return BLOCKLIST
 }
 
-async function cell(seed: number, rung: Rung, action: CensorAction, strategy: Strategy, origin: OriginName, v: Variant): Promise<AttemptResult> {
+async function cell(seed: number, rung: Rung, action: CensorAction, choice: Choice, origin: OriginName, v: Variant): Promise<AttemptResult> {
   const censor = censorFor(rung, { blocklist: blocklistFor(v), action })
   const lab = await matrixLab({ seed, censor })
-  return attempt(lab, strategy, origin)
+  return attempt(lab, labProxy(lab, choice), origin)
 }
 
-async function baseline(seed: number, strategy: Strategy, origin: OriginName): Promise<{ cold: AttemptResult; warm: AttemptResult; options: Record<string, unknown> }> {
+/** No censor: a first connection (cold) and a second through the same proxy (warm: pooled OOB channel, remembered verdict). */
+async function baseline(seed: number, choice: Choice, origin: OriginName): Promise<{ cold: AttemptResult; warm: AttemptResult; options: Record<string, unknown> }> {
   const lab = await matrixLab({ seed })
-  const cold = await attempt(lab, strategy, origin)
-  const warm = await attempt(lab, strategy, origin)
+  const proxy = labProxy(lab, choice)
+  const cold = await attempt(lab, proxy, origin)
+  const warm = await attempt(lab, proxy, origin)
   return { cold, warm, options: lab.net.options() }
 }
 
 export async function runMatrix(o: MatrixOptions): Promise<MatrixResult> {
   const action = o.action ?? { kind: 'drop' }
   const rungs = o.rungs ?? RUNGS
-  const built = strategies()
+  const built = new Set<string>(Object.keys(strategies()))
   const rows: Row[] = []
   let options: Record<string, unknown> = {}
-  const plan: { label: string; strategy: StrategyName; origin: OriginName; variant: Variant; timed: boolean }[] = [
+  const plan: { label: string; strategy: Choice; origin: OriginName; variant: Variant; timed: boolean }[] = [
     ...STRATEGY_NAMES.map((s) => ({ label: s, strategy: s, origin: 'blocked.example' as const, variant: 'plain' as const, timed: true })),
+    { label: 'auto (planner)', strategy: 'auto', origin: 'blocked.example', variant: 'plain', timed: true },
     { label: 'control: direct → allowed.example', strategy: 'direct', origin: 'allowed.example', variant: 'plain', timed: false },
     { label: 'control: oob-relay, helper IP listed', strategy: 'oob-relay', origin: 'blocked.example', variant: 'helper-ip-listed', timed: false },
     { label: 'control: oob-relay, cover SNI listed', strategy: 'oob-relay', origin: 'blocked.example', variant: 'cover-sni-listed', timed: false },
   ]
   for (const p of plan) {
-    const impl = (built as Partial<Record<StrategyName, Strategy>>)[p.strategy]
-    const row: Row = { label: p.label, strategy: p.strategy, origin: p.origin, cells: {}, built: impl !== undefined }
+    // auto is built when the planner has every strategy to choose from.
+    const isBuilt = p.strategy === 'auto' ? STRATEGY_NAMES.every((s) => built.has(s)) : built.has(p.strategy)
+    const row: Row = { label: p.label, strategy: p.strategy, origin: p.origin, cells: {}, built: isBuilt }
     rows.push(row)
-    if (!impl) {
+    if (!isBuilt) {
       o.log?.(`${p.label}: not built`)
       continue
     }
     if (p.timed) {
-      const b = await baseline(o.seed, impl, p.origin)
+      const b = await baseline(o.seed, p.strategy, p.origin)
       row.baseline = { cold: b.cold, warm: b.warm }
       options = b.options
     }
     for (const rung of rungs) {
-      const r = await cell(o.seed, rung, action, impl, p.origin, p.variant)
+      const r = await cell(o.seed, rung, action, p.strategy, p.origin, p.variant)
       row.cells[rung] = r
-      o.log?.(`${p.label} × ${rung}: ${r.works ? 'works' : 'blocked'} (${r.reason})`)
+      o.log?.(`${p.label} × ${rung}: ${r.works ? 'works' : 'blocked'} (${r.reason}${r.used ? `, used ${r.used}` : ''})`)
     }
   }
   return { seed: o.seed, action, rungs, rows, options }
@@ -125,8 +129,11 @@ export function formatMatrix(m: MatrixResult): string {
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)))
   const text = lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
   const action = m.action.kind === 'throttle' ? `throttle after ${m.action.afterBytes} B` : m.action.kind
+  const auto = m.rows.find((r) => r.strategy === 'auto' && r.built)
+  const picks = auto ? [`auto picked: ${m.rungs.map((g) => { const c = auto.cells[g]; return `${g} ${c?.used ?? '-'} (${c?.works ? `handshake ${ms(c.handshakeMs)}` : 'blocked'})` }).join(', ')}; with no censor ${auto.baseline?.cold.used ?? '-'}`] : []
   return [
     `strategy × censor matrix — seed ${m.seed}, censor action ${action}, blocklist SNI blocked.example (C0 = no censor)`,
     ...text,
+    ...picks,
   ].join('\n')
 }

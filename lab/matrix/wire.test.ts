@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tapNetwork } from '../../src/net/sim/tap.js'
-import { strategies } from '../../src/proxy/strategies/index.js'
 import type { StrategyName } from '../../src/proxy/strategy.js'
-import { attempt } from './attempt.js'
+import { attempt, labProxy } from './attempt.js'
 import { HELPER, matrixLab, ORIGINS } from './topology.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sultry-matrix-wire-'))
@@ -33,7 +32,7 @@ async function capture(name: StrategyName): Promise<{ toOrigin: string; toHelper
   const toHelper = join(dir, `${name}-helper.pcap`)
   const a = await tapNetwork(lab.net, toOrigin, { between: ['client', ORIGINS['blocked.example'].host] })
   const b = await tapNetwork(lab.net, toHelper, { between: ['client', HELPER.host] })
-  const r = await attempt(lab, strategies()[name], 'blocked.example')
+  const r = await attempt(lab, labProxy(lab, name), 'blocked.example')
   expect(r.works, r.reason).toBe(true)
   await a.close()
   await b.close()
