@@ -36,10 +36,11 @@ TLS secrets of every node:tls endpoint in the run to FILE.keylog (SSLKEYLOGFILE 
   tshark -r FILE -o tls.keylog_file:FILE.keylog
 
 --matrix runs the strategy × censor matrix instead of the scenarios: each proxy strategy (direct,
-tcp-split, record-split, oob-resolve, oob-relay) against each censor rung C1–C6 in the simulated
-network with the seed's faults, one measured TLS connection to blocked.example per cell, plus the
-handshake time each strategy takes with no censor next to direct's. It checks the ladder's expected
-truths and exits 1 if a measured cell disagrees.
+tcp-split, record-split, oob-resolve, oob-relay) and the planner (auto) against each censor rung
+C1–C6 in the simulated network with the seed's faults, one measured TLS connection to
+blocked.example through the proxy front per cell, plus the handshake time each takes with no censor
+next to direct's. It checks the ladder's expected truths and exits 1 if a measured cell disagrees
+(lab/matrix/README.md).
 
 Examples:
   sultry lab --matrix --seed 1
