@@ -266,4 +266,18 @@ describe('OOB helper and client', () => {
     expect(server.activeSessions).toBe(0)
     tls.destroy()
   }, 20_000)
+
+  it('accepts a helper certificate that chains to the given CA whatever the cover SNI', async () => {
+    const echo = await echoServer()
+    const { port } = await helper({ allowPrivate: true, authTimeoutMs: 500 })
+    const c = new OobClient(liveWorld(), { host: '127.0.0.1', port, coverSni: 'cover.example.org', key, ca: fx.caCert })
+    cleanups.push(() => c.close())
+    const s = await c.open('127.0.0.1', echo.port)
+    const back = collect(s)
+    s.end('via CA')
+    expect((await back).toString()).toBe('via CA')
+    const stranger = new OobClient(liveWorld(), { host: '127.0.0.1', port, coverSni: 'cover.example.org', key, ca: fx.serverCert })
+    cleanups.push(() => stranger.close())
+    await expect(stranger.session()).rejects.toThrow(/certificate|issuer/i)
+  })
 })
