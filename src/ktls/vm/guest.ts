@@ -31,12 +31,20 @@ function tlsStat(): Record<string, number> {
   return out
 }
 
-function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs node with args; a run that hangs is killed after `limitMs` and reported, never waited on forever. */
+function run(args: string[], limitMs = 60_000): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
+    const timer = setTimeout(() => {
+      stderr += ` [killed: no exit after ${limitMs} ms]`
+      child.kill('SIGKILL')
+    }, limitMs)
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (code) => resolve({ code, stderr }))
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stderr })
+    })
   })
 }
 
@@ -72,6 +80,22 @@ async function main(): Promise<void> {
     const ok = r.code === 0 && r.stderr.includes(`ktls: tx=on rx=on cipher=${cipher}`) && got === sha
     result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${r.stderr.trim().replace(/\n/g, ' | ')}`)
   }
+
+  // Throughput of the kTLS path against the userspace fallback, same server, same body. TCG
+  // emulation makes absolute numbers meaningless; the ratio is printed, never asserted.
+  const benchBody = randomBytes(16 * 1024 * 1024)
+  writeFileSync(`${www}/bench`, benchBody)
+  const timings: Record<string, number> = {}
+  for (const mode of ['require', 'off'] as const) {
+    const peer = await startSServer(pki, ['-WWW', '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'], www)
+    const t0 = process.hrtime.bigint()
+    const r = await run([`${HERE}/dist/ktls/fetch-cli.mjs`, `https://127.0.0.1:${peer.port}/bench`, '--ca', pki.caFile, '--ktls', mode, '-o', '/dev/null'])
+    timings[mode] = Number(process.hrtime.bigint() - t0) / 1e9
+    peer.stop()
+    if (r.code !== 0) console.log(`BENCH ${mode} failed: ${r.stderr.trim()}`)
+  }
+  const mb = benchBody.length / 1e6
+  console.log(`BENCH 16 MiB TLS 1.3 AES-128-GCM: kTLS ${(mb / timings.require).toFixed(1)} MB/s, userspace ${(mb / timings.off).toFixed(1)} MB/s, ratio kTLS/userspace ${(timings.off / timings.require).toFixed(2)} (TCG emulation, includes process start)`)
 
   // Negative: RX rec_seq 1 instead of 0 (TLS 1.3) must fail authentication in the kernel.
   const peer = await startSServer(pki, ['-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'])

@@ -49,7 +49,7 @@ echo "test-ktls-vm: booting $KVER under QEMU (TCG), image $(du -h $WORK/initramf
 timeout ${VM_TIMEOUT:-600} qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 \
   -kernel $VMLINUZ -initrd $WORK/initramfs.cpio.gz \
   -append "console=ttyS0 panic=-1 quiet rdinit=/init" -nographic -no-reboot -nic none \
-  | tr -d '\r' | tee $WORK/serial.log | grep -E '^(RESULT|KTLS-VM|insmod)' || true
+  | tr -d '\r' | tee $WORK/serial.log | grep -E '^(RESULT|KTLS-VM|BENCH|insmod)' || true
 grep -q '^KTLS-VM SUMMARY PASS' $WORK/serial.log && ! grep -q '^RESULT .* FAIL' $WORK/serial.log \
   && { echo "test-ktls-vm: PASS (log: $WORK/serial.log)"; exit 0; }
 echo "test-ktls-vm: FAIL (log: $WORK/serial.log)"; exit 1
