@@ -2,7 +2,7 @@
 // curl through the proxy to openssl s_server / nginx. Wrong key, replayed AUTH and private targets
 // are refused; killing the helper mid-transfer fails that transfer cleanly while the proxy goes on.
 
-import { createHash } from 'node:crypto'
+import { createHash, X509Certificate } from 'node:crypto'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -79,6 +79,16 @@ describe('oob-relay through real sultry oob-server and sultry proxy processes', 
     expect(status.strategies['oob-relay']).toBe(2)
     expect(status.bytes.down).toBeGreaterThan(body.length * 2)
     expect(h.peer.output()).toMatch(/authenticated/)
+  }, 60_000)
+
+  it('oob-server without --cert makes a self-signed certificate and prints its pin; the proxy pins it', async () => {
+    const port = await freePort()
+    const peer = await sultry('oob-server', ['--listen', `127.0.0.1:${port}`, '--key', keyFile, '--allow-private', '--map', 'server.lab.test=127.0.0.1'], /pin: [0-9a-f]{64}/, port)
+    const pin = /pin: ([0-9a-f]{64})/.exec(peer.output())![1]
+    expect(pin).not.toBe(createHash('sha256').update(new X509Certificate(readFileSync(join(fixtures, 'server.crt'))).raw).digest('hex'))
+    const p = await proxy({ peer, pin })
+    const r = await curl(['--cacert', caFile, '-x', `http://127.0.0.1:${p.port}`, `https://server.lab.test:${origin.port}/page.txt`])
+    expect(r.stdout.toString()).toBe(body)
   }, 60_000)
 
   it('oob-resolve: only the lookup goes to the helper, the data goes direct (split)', async () => {
