@@ -76,6 +76,8 @@ const command: Command = {
         output,
         followRedirects: args.flags.location === true,
         onProgress: bar,
+        // SULTRY_KTLS_TRACE=1: kernel-path diagnostics on stderr (syscall results, never key material).
+        trace: process.env.SULTRY_KTLS_TRACE ? (l) => process.stderr.write(`trace: ${l}\n`) : undefined,
       })
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
       process.stderr.write(`${formatKtls(res.ktls)}\n`)

@@ -39,6 +39,8 @@ export interface FetchOptions {
   /** Follow 301/302/303/307/308 (true = up to 10 hops, or a number). */
   followRedirects?: boolean | number
   onProgress?: (received: number, total: number | undefined) => void
+  /** Diagnostics for the kernel path: handover and syscall results, one line each, no secrets. */
+  trace?: (line: string) => void
 }
 
 export interface FetchResponse {
@@ -169,7 +171,7 @@ async function connect(u: URL, opts: FetchOptions): Promise<Connection> {
 
   let h: Handover
   try {
-    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, keylogSink)
+    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, keylogSink, opts.trace)
   } catch (e) {
     raw.destroy()
     throw e instanceof HalfConfiguredError ? new FetchError(e.message) : tlsFailed(e)

@@ -53,8 +53,9 @@ function bumpRecSeq(rx: Uint8Array, by: number): Uint8Array {
   return out
 }
 
-export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOptions: tls.ConnectionOptions, keylogSink?: (line: Buffer) => void): Promise<Handover> {
+export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOptions: tls.ConnectionOptions, keylogSink?: (line: Buffer) => void, trace?: (line: string) => void): Promise<Handover> {
   const h = await handshakeOverPump(raw, { ...tlsOptions, ciphers: KTLS_CIPHER_LIST }, keylogSink)
+  trace?.(`handshake ${h.protocol} ${h.cipherName} heldBack=${h.heldBack.length} recordsAfterHandshake=${h.recordsAfterHandshake} rawBytesWritten=${raw.bytesWritten}`)
   const userspace = (reason: string): Handover => {
     h.secrets.wipe()
     h.continueInUserspace()
@@ -91,6 +92,7 @@ export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOpt
   // From here the kernel encrypts: OpenSSL must never write to this socket again.
   h.detach()
   const rxErr = addon.setCryptoInfo(fd, TLS_RX, rx)
+  trace?.(`TLS_TX errno=${txErr} TLS_RX errno=${rxErr} early=${early.length}`)
   bytes.rx.fill(0)
   if (rxErr !== 0) {
     h.tls.destroy()
@@ -106,5 +108,5 @@ export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOpt
   // Node's handle on the original fd must go: two libuv handles must never watch one fd.
   h.tls.destroy()
   raw.destroy()
-  return { kernel: true, stream: new KernelTlsSocket(addon, own, early), protocol: h.protocol, cipher: h.cipherName }
+  return { kernel: true, stream: new KernelTlsSocket(addon, own, early, trace), protocol: h.protocol, cipher: h.cipherName }
 }

@@ -23,7 +23,13 @@ export class KernelTlsSocket extends Duplex {
   /** Control records seen, for the caller's report (tickets are ignored: no resumption here). */
   readonly control = { tickets: 0, alerts: [] as number[][] }
 
-  constructor(private readonly addon: KtlsAddon, private fd: number, alreadyDecrypted: Uint8Array[] = []) {
+  constructor(
+    private readonly addon: KtlsAddon,
+    private fd: number,
+    alreadyDecrypted: Uint8Array[] = [],
+    /** Diagnostics: one line per syscall result and poll event (no payload bytes). */
+    private readonly trace?: (line: string) => void,
+  ) {
     super()
     for (const d of alreadyDecrypted) this.push(d)
     this.poll = addon.pollStart(fd, 0, (status, events) => this.onPoll(status, events))
@@ -34,6 +40,7 @@ export class KernelTlsSocket extends Duplex {
   }
 
   private onPoll(status: number, events: number): void {
+    this.trace?.(`poll status=${status} events=${events}`)
     if (status < 0) return void this.destroy(new Error(`poll on the kTLS socket failed (${status})`))
     if (events & READABLE) this.readRecords()
     if (events & WRITABLE && this.pendingWrite) {
@@ -45,6 +52,7 @@ export class KernelTlsSocket extends Duplex {
   }
 
   override _read(): void {
+    this.trace?.('_read')
     this.wantRead = true
     this.readRecords()
     if (this.poll && !this.destroyed) this.addon.pollUpdate(this.poll, this.events())
@@ -53,6 +61,7 @@ export class KernelTlsSocket extends Duplex {
   private readRecords(): void {
     while (this.wantRead && !this.destroyed) {
       const r = this.addon.recvmsg(this.fd, this.buf)
+      this.trace?.(`recvmsg n=${r.n} type=${r.recordType} errno=${r.errno}`)
       if (r.n < 0) {
         const name = errnoName(r.errno)
         if (name === EAGAIN) return
@@ -93,6 +102,7 @@ export class KernelTlsSocket extends Duplex {
     let at = 0
     while (at < data.length) {
       const n = this.addon.sendmsg(this.fd, data.subarray(at), ContentType.applicationData)
+      this.trace?.(`sendmsg ${data.length - at} -> ${n}`)
       if (n < 0) {
         if (errnoName(-n) === EAGAIN) {
           this.pendingWrite = { data: data.subarray(at), cb }

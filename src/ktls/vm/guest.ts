@@ -34,7 +34,7 @@ function tlsStat(): Record<string, number> {
 /** Runs node with args; a run that hangs is killed after `limitMs` and reported, never waited on forever. */
 function run(args: string[], limitMs = 60_000): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SULTRY_KTLS_TRACE: '1' } })
     let stderr = ''
     const timer = setTimeout(() => {
       stderr += ` [killed: no exit after ${limitMs} ms]`
@@ -78,7 +78,9 @@ async function main(): Promise<void> {
       got = createHash('sha256').update(readFileSync(out)).digest('hex')
     } catch {}
     const ok = r.code === 0 && r.stderr.includes(`ktls: tx=on rx=on cipher=${cipher}`) && got === sha
-    result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${r.stderr.trim().replace(/\n/g, ' | ')}`)
+    // Trace lines only for a failure: they are what explains it.
+    const shown = ok ? r.stderr.split('\n').filter((l) => !l.startsWith('trace: ')).join('\n') : r.stderr.split('\n').slice(0, 40).join('\n')
+    result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${shown.trim().replace(/\n/g, ' | ')}`)
   }
 
   // Throughput of the kTLS path against the userspace fallback, same server, same body. TCG
