@@ -60,6 +60,8 @@ export class VerdictStore {
 
   recordWorks(host: string, strategy: StrategyName, now: number, ttlMs: number): void {
     const v = this.entry(host)
+    // A busy host confirms its winner on every connection: refresh (and write the file) only now and then.
+    if (v.works?.strategy === strategy && now - v.works.at < ttlMs / 10 && !v.blocked[strategy]) return
     v.works = { strategy, at: now, expires: now + ttlMs }
     delete v.blocked[strategy]
     this.save()
