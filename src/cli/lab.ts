@@ -107,7 +107,21 @@ async function run(args: ParsedArgs): Promise<number> {
     if (pcap) detail += `; pcap ${pcap}, keylog ${pcap}.keylog`
     report.line('scenario', s.name, ok, detail, seed)
   }
+  if (args.flags.all) {
+    report.section('strategy × censor matrix (sultry lab --matrix)')
+    await matrixLines(report, seed)
+  }
   return report.finish()
+}
+
+/** For --all: one report line per matrix row, failing where a measured cell contradicts the expected truths. */
+async function matrixLines(report: Report, seed: number): Promise<void> {
+  const { runMatrix, formatMatrix } = await import('../../lab/matrix/run.js')
+  const { violations } = await import('../../lab/matrix/expectations.js')
+  const m = await runMatrix({ seed, action: { kind: 'drop' } })
+  for (const l of formatMatrix(m).split('\n')) report.detail(`  ${l}`)
+  const bad = violations(m)
+  report.line('matrix', 'strategy x censor C1-C6', bad.length === 0, bad.length ? bad.join('; ') : 'expected truths hold', seed)
 }
 
 /** `--matrix`: the strategy × censor table, then the expected truths checked against it. */
