@@ -18,6 +18,9 @@ import { liveWorld } from '../../src/net/live/world.js'
 import { formatBridgeLine } from '../../src/webtunnel/bridge-line.js'
 import { parseExtOrCookieFile } from '../../src/webtunnel/ext-orport.js'
 import { connectBridge } from '../../src/webtunnel/server.js'
+import { clientConfigFromArgs } from '../../src/webtunnel/client-config.js'
+import { dialWebTunnel } from '../../src/webtunnel/client.js'
+import { framingDuplex } from './misbehaving-clients.js'
 import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
 import { makeLabPki } from './lab-pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
@@ -38,6 +41,8 @@ const tors: ChildProcess[] = []
 let bridgeFingerprint = ''
 let bridgeLine = ''
 let bridgeDir = ''
+let pkiCa = ''
+let tunnelArgs: [string, string][] = []
 const timings: Record<string, number> = {}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -83,7 +88,9 @@ beforeAll(async () => {
   const pki = makeLabPki(dir, NAME)
   const ptPort = testServerPort(BASE, 3)
   nginx = await startNginxFront({ dir: join(dir, 'nginx'), serverName: NAME, certFile: pki.certFile, keyFile: pki.keyFile, secretPath: SECRET, upstreamPort: ptPort, siteHtml: 'an ordinary site\n' })
+  pkiCa = pki.caPem
   const url = `https://${NAME}:${nginx.port}${SECRET}`
+  tunnelArgs = [['url', url], ['addr', `127.0.0.1:${nginx.port}`]]
   const bridge = startTor('wtbridge', [
     'Nickname wtbridge',
     'SocksPort 0',
@@ -142,6 +149,27 @@ describe('stock tor through our WebTunnel PT', () => {
     // A wrong cookie: our client refuses tor's ServerHash (it cannot match) and never sends ClientHash.
     const wrong = new Uint8Array(32).fill(7)
     await expect(connectBridge(world, opts(async () => wrong), '192.0.2.44:60000')).rejects.toThrow(/ServerHash/)
+  }, 30_000)
+
+  it('the real bridge gives a link to our unframed client and none to a client that frames after the 101', async () => {
+    const world = liveWorld()
+    const good = await dialWebTunnel(world, clientConfigFromArgs(tunnelArgs), { ca: pkiCa })
+    const goodLink = tls.connect({ socket: good, rejectUnauthorized: false })
+    await new Promise<void>((r, j) => goodLink.once('secureConnect', r).once('error', j))
+    goodLink.destroy()
+    const bad = await dialWebTunnel(world, clientConfigFromArgs(tunnelArgs), { ca: pkiCa })
+    const fromBridge: Buffer[] = []
+    const framed = framingDuplex(bad, Uint8Array.of(1, 2, 3, 4))
+    bad.on('data', (b: Buffer) => fromBridge.push(b))
+    const badLink = tls.connect({ socket: framed, rejectUnauthorized: false })
+    let secure = false
+    badLink.on('secureConnect', () => (secure = true))
+    badLink.on('error', () => {})
+    await sleep(3000)
+    expect(secure).toBe(false)
+    expect(Buffer.concat(fromBridge).length).toBe(0) // not even a ServerHello from tor
+    badLink.destroy()
+    bad.destroy()
   }, 30_000)
 
   it('a tor client with UseBridges 1 and our bridge line bootstraps to 100% and fetches a local page', async () => {
