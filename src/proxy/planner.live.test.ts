@@ -77,4 +77,31 @@ describe('planner (--strategy auto) with a keyword censor on the path', () => {
     expect(front.stats.strategies.direct).toBe(1)
     await front.close()
   }, 30_000)
+
+  it('HelloRetryRequest: the second ClientHello (SNI again) is split too, so the censor never sees the name', async () => {
+    // The server only accepts P-256; curl key-shares X25519 first, so the server asks to retry.
+    const hrrDir = tempDir('sultry-hrr-')
+    writeFileSync(join(hrrDir, 'page.txt'), body)
+    const hrr = await opensslServer(hrrDir, fx.serverCert, fx.serverKey, ['-groups', 'P-256', '-tls1_3'])
+    try {
+      for (const s of ['tcp-split', 'record-split'] as const) {
+        const censor = await keywordCensor(hrr.port, 'server.lab.test', 'rst')
+        const world = liveWorld()
+        const all = strategies()
+        const logs: string[] = []
+        const front = new ProxyFront({ world, strategyFor: () => s, strategies: all, planner: undefined, resolver: policyResolver({ map: new Map([['server.lab.test', '127.0.0.1']]) }), oob: undefined, nonTls: 'pass', log: (l) => logs.push(l) })
+        const port = (await front.listen(0)).port
+        const r = await curl(['--cacert', caFile, '--curves', 'X25519:P-256', '-x', `http://127.0.0.1:${port}`, `https://server.lab.test:${censor.port}/page.txt`])
+        expect(r.stderr).toBe('')
+        expect(r.stdout.toString()).toBe(body)
+        expect(logs.join('\n')).toMatch(new RegExp(`HelloRetryRequest; second ClientHello sent with ${s}`))
+        expect(censor.hits).toBe(0)
+        await front.close()
+        await censor.close()
+      }
+    } finally {
+      await hrr.kill()
+      rmSync(hrrDir, { recursive: true, force: true })
+    }
+  }, 30_000)
 })

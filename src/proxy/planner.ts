@@ -34,7 +34,7 @@ export interface Attempt {
 }
 
 export type PlanResult =
-  | { ok: true; strategy: StrategyName; upstream: Conn; serverBytes: Buffer[]; attempts: Attempt[] }
+  | { ok: true; strategy: StrategyName; upstream: Conn; serverBytes: Buffer[]; helloRetry: boolean; attempts: Attempt[] }
   | { ok: false; attempts: Attempt[] }
 
 export class Planner {
@@ -71,7 +71,7 @@ export class Planner {
         // The alert came from this strategy's bytes, not from the site: another one got through.
         for (const a of attempts) if (a.reason === 'alert') this.o.store.recordBlocked(host, a.strategy, 'alert', world.now(), this.ttlMs)
         this.log(`${host}: ${name} works (${ms} ms)${attempts.length > 1 ? `; before it: ${attempts.slice(0, -1).map(fmt).join(', ')}` : ''}`)
-        return { ok: true, strategy: name, upstream: outcome.upstream, serverBytes: outcome.serverBytes, attempts }
+        return { ok: true, strategy: name, upstream: outcome.upstream, serverBytes: outcome.serverBytes, helloRetry: outcome.helloRetry, attempts }
       }
       attempts.push({ strategy: name, ok: false, reason: outcome.reason, detail: outcome.detail, ms })
       // An alert is the server talking: it says "blocked" only if another strategy then succeeds,
@@ -86,7 +86,7 @@ export class Planner {
     name: StrategyName,
     ctx: StrategyContext,
     isTls: boolean,
-  ): Promise<{ ok: true; upstream: Conn; serverBytes: Buffer[] } | { ok: false; reason: BlockReason; detail: string }> {
+  ): Promise<{ ok: true; upstream: Conn; serverBytes: Buffer[]; helloRetry: boolean } | { ok: false; reason: BlockReason; detail: string }> {
     const strategy = this.o.strategies[name]
     let upstream: Conn
     try {
@@ -95,13 +95,13 @@ export class Planner {
       const code = (e as { code?: string }).code
       return { ok: false, reason: code === 'ECONNRESET' ? 'reset' : code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed', detail: (e as Error).message }
     }
-    if (!isTls) return { ok: true, upstream, serverBytes: [] }
+    if (!isTls) return { ok: true, upstream, serverBytes: [], helloRetry: false }
     const w = await watchServerHello(this.o.world, upstream, this.timeoutMs)
     if (!w.ok) {
       abort(upstream)
       return w
     }
-    return { ok: true, upstream, serverBytes: w.serverBytes }
+    return { ok: true, upstream, serverBytes: w.serverBytes, helloRetry: w.helloRetry }
   }
 
   private log(line: string): void {

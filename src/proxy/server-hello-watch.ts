@@ -8,9 +8,10 @@ import { AlertDescription } from '../wire/tls/alert.js'
 import { HandshakeType } from '../wire/tls/handshake.js'
 import { ContentType } from '../wire/tls/record.js'
 import { RecordReader } from '../wire/tls/record-reader.js'
+import { isHelloRetryRequest } from '../wire/tls/server-hello.js'
 import type { BlockReason } from './verdict-store.js'
 
-export type WatchResult = { ok: true; serverBytes: Buffer[] } | { ok: false; reason: BlockReason; detail: string }
+export type WatchResult = { ok: true; serverBytes: Buffer[]; helloRetry: boolean } | { ok: false; reason: BlockReason; detail: string }
 
 const ALERT_NAMES = Object.fromEntries(Object.entries(AlertDescription).map(([k, v]) => [v, k])) as Record<number, string>
 
@@ -35,7 +36,11 @@ export function watchServerHello(world: World, upstream: Conn, timeoutMs: number
       for (const ev of reader.push(d)) {
         if (ev.kind === 'error') return finish({ ok: false, reason: 'no-server-hello', detail: `server sent non-TLS bytes: ${ev.error.message}` })
         const rec = ev.record
-        if (rec.type === ContentType.handshake && rec.fragment[0] === HandshakeType.serverHello) return finish({ ok: true, serverBytes })
+        if (rec.type === ContentType.handshake && rec.fragment[0] === HandshakeType.serverHello) {
+          // ServerHello body: legacy_version(2) then random(32), after the 4-byte handshake header.
+          const helloRetry = rec.fragment.length >= 38 && isHelloRetryRequest({ random: rec.fragment.subarray(6, 38) })
+          return finish({ ok: true, serverBytes, helloRetry })
+        }
         if (rec.type === ContentType.alert) {
           const desc = rec.fragment[1]
           return finish({ ok: false, reason: 'alert', detail: `alert ${ALERT_NAMES[desc] ?? desc}` })

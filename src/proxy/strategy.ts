@@ -38,4 +38,9 @@ export interface Strategy {
   readonly name: StrategyName
   /** Opens upstream and delivers ctx.firstFlight; rejects (NetError/OobError/Error) if it cannot. */
   connect(ctx: StrategyContext): Promise<Conn>
+  /**
+   * How this strategy sends a later ClientHello on the same upstream (the second one, after a
+   * HelloRetryRequest: it carries the SNI again). Absent: the bytes go out as they are.
+   */
+  sendHello?(ctx: StrategyContext, upstream: Conn, raw: Uint8Array, sni: string | undefined): Promise<void>
 }

@@ -6,6 +6,8 @@ import type { Conn, World } from '../net/world.js'
 import { ClientHelloGate, type ClientHelloDecision, type GateDecision } from './client-hello-gate.js'
 import type { OobClient } from './oob/client.js'
 import { abort, splice, writeAll } from './pipe.js'
+import { watchServerHello } from './server-hello-watch.js'
+import { concatBytes } from '../wire/bytes.js'
 import { type Planner, withTimeout } from './planner.js'
 import type { AddressResolver } from './resolver.js'
 import { NoResolverError } from './resolver.js'
@@ -96,13 +98,16 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   let upstream: Conn
   let used: StrategyName
   let serverBytes: Buffer[] = []
+  let helloRetry = false
+  let watched = false
   if (choice === 'auto' && cfg.planner) {
     const r = await cfg.planner.run(ctx, hello !== undefined)
     if (!r.ok) {
       cfg.stats.failures++
       return abort(client)
     }
-    ;({ upstream, strategy: used, serverBytes } = r)
+    ;({ upstream, strategy: used, serverBytes, helloRetry } = r)
+    watched = hello !== undefined
   } else {
     // Non-TLS bytes carry no SNI to hide: split strategies would only add delay.
     used = choice === 'auto' ? 'direct' : hello || choice === 'oob-relay' ? choice : 'direct'
@@ -113,6 +118,19 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
       cfg.log(`${label}: ${used} failed: ${(e as Error).message}`)
       return abort(client)
     }
+  }
+  const strategy = cfg.strategies[used]
+  // A split strategy must also split the second ClientHello a HelloRetryRequest asks for, so
+  // it watches for the ServerHello even when no planner does.
+  if (hello && strategy.sendHello && !watched) {
+    const w = await watchServerHello(cfg.world, upstream, cfg.connectTimeoutMs)
+    if (!w.ok) {
+      cfg.stats.failures++
+      cfg.log(`${label}: ${used}: ${w.reason} (${w.detail})`)
+      abort(upstream)
+      return abort(client)
+    }
+    ;({ serverBytes, helloRetry } = w)
   }
   if (client.destroyed) return abort(upstream)
   cfg.stats.strategies[used]++
@@ -125,6 +143,23 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   }
   cfg.stats.bytesUp += firstFlight.length
   cfg.stats.bytesDown += serverBytes.reduce((n, b) => n + b.length, 0)
+  if (helloRetry && hello && strategy.sendHello) {
+    const second = await readFirstFlight(cfg, client, new Uint8Array(0), true)
+    try {
+      if (second.kind === 'client-hello') {
+        await writeAll(upstream, second.prefix)
+        await strategy.sendHello(ctx, upstream, second.raw, second.sni)
+        await writeAll(upstream, second.rest)
+        cfg.log(`${label}: HelloRetryRequest; second ClientHello sent with ${used}`)
+      } else {
+        await writeAll(upstream, second.bytes)
+      }
+    } catch {
+      abort(upstream)
+      return abort(client)
+    }
+    cfg.stats.bytesUp += second.kind === 'client-hello' ? second.prefix.length + second.raw.length + second.rest.length : second.bytes.length
+  }
   const r = await splice(client, upstream)
   cfg.stats.bytesUp += r.up
   cfg.stats.bytesDown += r.down
@@ -134,8 +169,36 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   }
 }
 
-function readFirstFlight(cfg: TunnelConfig, client: Conn, leftover: Uint8Array): Promise<GateDecision> {
+type Flight = (ClientHelloDecision & { prefix: Uint8Array }) | Exclude<GateDecision, ClientHelloDecision>
+
+/** TLS 1.3 middlebox compatibility (RFC 8446 §D.4): a client may send ChangeCipherSpec before its second hello. */
+const CCS_RECORD = [20, 3, 3, 0, 1, 1]
+
+/**
+ * Reads a ClientHello through the gate. With `peelCcs`, a leading ChangeCipherSpec record is set
+ * aside as `prefix` (sent unchanged) and the hello after it is gated.
+ */
+function readFirstFlight(cfg: TunnelConfig, client: Conn, leftover: Uint8Array, peelCcs = false): Promise<Flight> {
   const gate = new ClientHelloGate({ maxHelloBytes: cfg.maxHelloBytes })
+  let head: Uint8Array = new Uint8Array(0)
+  let prefix: Uint8Array | undefined = peelCcs ? undefined : new Uint8Array(0)
+  const push = (d: Uint8Array): GateDecision | undefined => {
+    if (prefix) return gate.push(d)
+    head = concatBytes(head, d)
+    const n = Math.min(head.length, CCS_RECORD.length)
+    if (!CCS_RECORD.slice(0, n).every((b, i) => head[i] === b)) {
+      prefix = new Uint8Array(0)
+      return gate.push(head)
+    }
+    if (head.length < CCS_RECORD.length) return undefined
+    prefix = head.slice(0, CCS_RECORD.length)
+    return head.length > CCS_RECORD.length ? gate.push(head.subarray(CCS_RECORD.length)) : undefined
+  }
+  const withPrefix = (d: GateDecision): Flight => {
+    const p = prefix ?? head
+    if (d.kind === 'client-hello') return { ...d, prefix: p }
+    return p.length > 0 ? { ...d, bytes: concatBytes(p, d.bytes) } : d
+  }
   return new Promise((resolve) => {
     let done = false
     const finish = (d: GateDecision) => {
@@ -145,16 +208,16 @@ function readFirstFlight(cfg: TunnelConfig, client: Conn, leftover: Uint8Array):
       client.off('data', onData)
       client.off('end', onEnd)
       client.pause()
-      resolve(d)
+      resolve(withPrefix(d))
     }
     const onData = (d: Buffer) => {
-      const r = gate.push(d)
+      const r = push(d)
       if (r) finish(r)
     }
     const onEnd = () => finish(gate.end())
     const timer = cfg.world.setTimer(cfg.firstFlightTimeoutMs, () => finish(gate.end()))
     if (leftover.length > 0) {
-      const r = gate.push(leftover)
+      const r = push(leftover)
       if (r) return finish(r)
     }
     client.on('data', onData)

@@ -13,8 +13,9 @@ export function oobResolve(options: TcpSplitOptions = {}): Strategy {
       const addresses = await ctx.oob.resolve(ctx.target.host)
       if (addresses.length === 0) throw new Error(`OOB helper found no address for ${ctx.target.host}`)
       const conn = await dialTarget(ctx, addresses[0])
-      await writeSegmented(ctx.world, conn, ctx.firstFlight, splitPoints(ctx, options.cuts), options.gapMs ?? 10)
+      await writeSegmented(ctx.world, conn, ctx.firstFlight, splitPoints(ctx.firstFlight, ctx.hello?.sni, options.cuts), options.gapMs ?? 10)
       return conn
     },
+    sendHello: (ctx, conn, raw, sni) => writeSegmented(ctx.world, conn, raw, splitPoints(raw, sni), options.gapMs ?? 10),
   }
 }

@@ -21,5 +21,6 @@ export function recordSplit(options: RecordSplitOptions = {}): Strategy {
       await writeAll(conn, bytes)
       return conn
     },
+    sendHello: (_ctx, conn, raw, sni) => writeAll(conn, reframeHandshake(raw, sni).bytes),
   }
 }

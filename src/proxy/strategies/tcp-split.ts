@@ -6,7 +6,7 @@
 import type { Conn, World } from '../../net/world.js'
 import { writeAll } from '../pipe.js'
 import { defaultCuts } from '../sni-position.js'
-import type { Strategy, StrategyContext } from '../strategy.js'
+import type { Strategy } from '../strategy.js'
 import { dialTarget } from './direct.js'
 
 export interface TcpSplitOptions {
@@ -20,9 +20,8 @@ function sleep(world: World, ms: number): Promise<void> {
   return new Promise((r) => world.setTimer(ms, r))
 }
 
-export function splitPoints(ctx: Pick<StrategyContext, 'firstFlight' | 'hello'>, cuts?: number[]): number[] {
-  const bytes = ctx.firstFlight
-  const chosen = cuts ?? defaultCuts(bytes, ctx.hello?.sni)
+export function splitPoints(bytes: Uint8Array, sni: string | undefined, cuts?: number[]): number[] {
+  const chosen = cuts ?? defaultCuts(bytes, sni)
   return [...new Set(chosen)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)
 }
 
@@ -41,8 +40,10 @@ export function tcpSplit(options: TcpSplitOptions = {}): Strategy {
     name: 'tcp-split',
     async connect(ctx) {
       const conn = await dialTarget(ctx)
-      await writeSegmented(ctx.world, conn, ctx.firstFlight, splitPoints(ctx, options.cuts), options.gapMs ?? 10)
+      await writeSegmented(ctx.world, conn, ctx.firstFlight, splitPoints(ctx.firstFlight, ctx.hello?.sni, options.cuts), options.gapMs ?? 10)
       return conn
     },
+    // The configured offsets were for the first hello; a second one is cut inside its SNI.
+    sendHello: (ctx, conn, raw, sni) => writeSegmented(ctx.world, conn, raw, splitPoints(raw, sni), options.gapMs ?? 10),
   }
 }

@@ -73,11 +73,11 @@ export function startProcess(cmd: string, args: string[], opts: { cwd?: string; 
   })
 }
 
-export async function opensslServer(dir: string, cert: string, key: string): Promise<Peer> {
+export async function opensslServer(dir: string, cert: string, key: string, extra: string[] = []): Promise<Peer> {
   const port = await freePort()
   writeFileSync(join(dir, 'c.pem'), cert)
   writeFileSync(join(dir, 'k.pem'), key)
-  return startProcess('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', 'c.pem', '-key', 'k.pem', '-WWW', '-naccept', '1000'], { cwd: dir, ready: /ACCEPT/, port })
+  return startProcess('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', 'c.pem', '-key', 'k.pem', '-WWW', '-naccept', '1000', ...extra], { cwd: dir, ready: /ACCEPT/, port })
 }
 
 export async function nginxServer(dir: string, cert: string, key: string): Promise<Peer> {
