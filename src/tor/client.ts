@@ -50,6 +50,8 @@ interface LiveCircuit {
 
 const N_PRIMARY_GUARDS = 3 // guard-spec A.1
 const MAX_ATTEMPTS = 3
+/** Like C tor's CircuitStreamTimeout floor: a BEGIN unanswered this long moves to another circuit. */
+const STREAM_ATTEMPT_TIMEOUT_MS = 15_000
 
 const targetOf = (r: NetRelay): RelayTarget => ({ host: r.address, port: r.orPort, rsaId: r.rsaId, ed25519Id: r.md.ed25519Id, ntorOnionKey: r.md.ntorOnionKey, nickname: r.nickname })
 
@@ -60,6 +62,8 @@ export class TorClient {
   private bridgeTargets: RelayTarget[] = []
   /** Exits seen failing (circuit died under a stream); avoided for new circuits. */
   private readonly badExits = new Set<string>()
+  /** Relays we could not reach while building; avoided in every position. */
+  private readonly downRelays = new Set<string>()
   private closed = false
 
   private constructor(
@@ -144,21 +148,30 @@ export class TorClient {
     const rules = { enforceDistinctSubnets: !this.config.testingNetwork }
     let lastError: unknown
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const exit = chooseExit(this.world, this.netdir.relays, port, weights, (r) => this.badExits.has(toHex(r.rsaId)) && attempt === 0)
+      // Relays that recently failed us are left out, except on the last attempt (maybe all failed).
+      const lastTry = attempt === MAX_ATTEMPTS - 1
+      const relays = lastTry ? this.netdir.relays : this.netdir.relays.filter((r) => !this.downRelays.has(toHex(r.rsaId)))
       let path: RelayTarget[]
-      if (this.bridgeTargets.length) {
-        const bridge = this.bridgeTargets[attempt % this.bridgeTargets.length]
-        const middle = weightedChoice(
-          this.world,
-          this.netdir.relays.filter((r) => r !== exit && r.flags.has('Running') && toHex(r.rsaId) !== toHex(bridge.rsaId)),
-          (r) => relayWeight(r, 'middle', weights),
-        )
-        if (!middle) throw new PathError('no middle relay')
-        path = [bridge, targetOf(middle), targetOf(exit)]
-      } else {
-        const guards = this.guardsFor(exit)
-        const guard = guards[attempt % Math.max(1, guards.length)]
-        path = choosePath(this.world, this.netdir.relays, exit, weights, rules, guard).map(targetOf)
+      let exit: NetRelay
+      try {
+        exit = chooseExit(this.world, relays, port, weights, (r) => !lastTry && this.badExits.has(toHex(r.rsaId)))
+        if (this.bridgeTargets.length) {
+          const bridge = this.bridgeTargets[attempt % this.bridgeTargets.length]
+          const middle = weightedChoice(
+            this.world,
+            relays.filter((r) => r !== exit && r.flags.has('Running') && toHex(r.rsaId) !== toHex(bridge.rsaId)),
+            (r) => relayWeight(r, 'middle', weights),
+          )
+          if (!middle) throw new PathError('no middle relay')
+          path = [bridge, targetOf(middle), targetOf(exit)]
+        } else {
+          const guards = this.guardsFor(exit).filter((g) => lastTry || !this.downRelays.has(toHex(g.rsaId)))
+          const guard = guards.length ? guards[attempt % guards.length] : undefined
+          path = choosePath(this.world, relays, exit, weights, rules, guard).map(targetOf)
+        }
+      } catch (e) {
+        lastError = e
+        continue
       }
       try {
         const ch = await this.channelTo(path[0])
@@ -167,14 +180,21 @@ export class TorClient {
         this.world.trace('tor-client-circuit', { path: path.map((p) => p.nickname), ms: this.world.now() - t0, isolation })
         const live: LiveCircuit = { circuit, isolation, exit: { ...path[2], policyOk: (p) => policyAllowsPort(exit.md.policy, p) }, exitRsa: toHex(exit.rsaId) }
         this.circuits.push(live)
-        circuit.onClose(() => {
+        circuit.onClose((err) => {
           const i = this.circuits.indexOf(live)
           if (i >= 0) this.circuits.splice(i, 1)
+          // A hop lost its link onward: most likely the exit went away.
+          if (err.code === 'truncated' || err.code === 'destroyed') this.badExits.add(live.exitRsa)
         })
         return live
       } catch (e) {
         lastError = e
-        if (!this.bridgeTargets.length) this.primaryGuards = this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(path[0].rsaId))
+        // The hop we could not reach (the channel's relay, or the one an EXTEND2 was for) is down.
+        const failed = e instanceof CircuitError ? (e.failedHop ?? 0) : 0
+        const down = path[Math.min(failed, path.length - 1)]
+        this.downRelays.add(toHex(down.rsaId))
+        this.world.trace('tor-client-build-failed', { path: path.map((p) => p.nickname), down: down.nickname, why: (e as Error).message })
+        if (failed === 0) this.primaryGuards = this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(down.rsaId))
       }
     }
     throw lastError instanceof Error ? lastError : new CircuitError('handshake', 'could not build a circuit')
@@ -198,7 +218,7 @@ export class TorClient {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const live = await this.circuitFor(port, isolation)
       try {
-        return await TorStream.open(this.world, live.circuit, { host, port }, this.config.streamTimeoutMs)
+        return await TorStream.open(this.world, live.circuit, { host, port }, this.config.streamTimeoutMs ?? STREAM_ATTEMPT_TIMEOUT_MS)
       } catch (e) {
         lastError = e
         // The exit answered about the target: that is the answer. EXITPOLICY/RESOURCELIMIT/… : try another exit.

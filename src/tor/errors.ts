@@ -26,6 +26,8 @@ export class CircuitError extends Error {
   ) {
     super(`circuit ${code}: ${detail}`)
   }
+  /** For a failed build: index in the path of the hop we were trying to reach. */
+  failedHop?: number
 }
 
 export type StreamErrorCode = 'end' | 'circuit' | 'protocol' | 'timeout' | 'resolve'

@@ -78,7 +78,9 @@ export class Circuit implements CircuitEndpoint {
     } catch (e) {
       const err = e instanceof CircuitError ? e : new CircuitError('handshake', (e as Error).message)
       circ.destroy(DestroyReason.PROTOCOL, err)
-      throw circ.closedWith ?? err
+      const out = circ.closedWith ?? err
+      out.failedHop = circ.hops.length
+      throw out
     } finally {
       timer.cancel()
     }

@@ -1,0 +1,150 @@
+// The whole client against the lab's private network of real tor 0.4.9 processes, driven through
+// its SOCKS/HTTP CONNECT front by curl: a local page, a 50 MB download with its sha256, 20
+// concurrent streams, isolation by SOCKS credentials, RESOLVE, END reasons as SOCKS replies, a
+// bridge as first hop, and a killed exit replaced by a new circuit.
+
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import * as http from 'node:http'
+import * as net from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { liveWorld } from '../net/live/world.js'
+import type { Listener } from '../net/world.js'
+import type { Testnet } from '../../lab/tor-testnet/testnet.js'
+import { testServerPort } from '../../lab/tor-testnet/layout.js'
+import { TorClient } from './client.js'
+import { startSocksFront } from './socks-front.js'
+import { relayByNick, startSharedTestnet } from './testnet-fixture.test-util.js'
+
+const BASE = 23500
+const PAGE_PORT = testServerPort(BASE)
+const FRONT_PORT = testServerPort(BASE, 10)
+let tn: Testnet
+let cleanup: (() => Promise<void>) | undefined
+let server: http.Server
+let tor: TorClient
+let front: Listener
+const traces: string[] = []
+const world = liveWorld({ trace: (e, d) => e.startsWith('tor-') && e !== 'tor-channel-tls' && traces.push(`${Date.now() % 100000} ${e} ${JSON.stringify(d)}`) })
+const BIG = Buffer.alloc(50 * 1000 * 1000)
+for (let i = 0; i < BIG.length; i += 4) BIG.writeUInt32LE(Math.imul(i + 7, 2654435761) >>> 0, i)
+const BIG_SHA = createHash('sha256').update(BIG).digest('hex')
+
+function curl(args: string[]): Promise<{ code: number; out: Buffer; err: string }> {
+  return new Promise((res) =>
+    execFile('curl', ['-s', '--max-time', '120', ...args], { encoding: 'buffer', maxBuffer: 128 << 20 }, (e, out, err) =>
+      res({ code: e ? ((e as { code?: number }).code ?? -1) : 0, out, err: err.toString() }),
+    ),
+  )
+}
+
+/** A raw SOCKS5 exchange (no auth) returning the reply's code byte and the whole reply. */
+function socks5(command: number, host: string, port: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(FRONT_PORT, '127.0.0.1')
+    let got = Buffer.alloc(0)
+    s.on('connect', () => {
+      const h = Buffer.from(host)
+      s.write(Buffer.concat([Buffer.from([5, 1, 0]), Buffer.from([5, command, 0, 3, h.length]), h, Buffer.from([port >> 8, port & 255])]))
+    })
+    s.on('data', (d) => {
+      got = Buffer.concat([got, d])
+      if (got.length >= 2 + 4) {
+        resolve(got.subarray(2))
+        s.destroy()
+      }
+    })
+    s.on('error', reject)
+  })
+}
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => (req.url === '/big' ? res.end(BIG) : res.end('hello from the lab through sultry tor\n')))
+  await new Promise<void>((r) => server.listen(PAGE_PORT, '127.0.0.1', r))
+  ;({ net: tn, cleanup } = await startSharedTestnet(BASE))
+  const t0 = Date.now()
+  const phases: string[] = []
+  tor = await TorClient.create(world, { authorities: tn.authorities, testingNetwork: true, progress: (p, ph) => phases.push(`${p}% ${ph}`) })
+  console.log(`sultry tor bootstrap: ${Date.now() - t0} ms (${phases.join(' | ')})`)
+  front = await startSocksFront(world, tor, FRONT_PORT)
+}, 170_000)
+afterAll(async () => {
+  await front?.close()
+  await tor?.close()
+  await cleanup?.()
+  server?.close()
+}, 30_000)
+
+describe('TorClient + SOCKS front against tor 0.4.9', () => {
+  it('curl --socks5-hostname, --socks4a and HTTP CONNECT all reach the local page', async () => {
+    for (const via of [['--socks5-hostname', `127.0.0.1:${FRONT_PORT}`], ['--socks4a', `127.0.0.1:${FRONT_PORT}`], ['-p', '-x', `http://127.0.0.1:${FRONT_PORT}`]]) {
+      const r = await curl([...via, `http://127.0.0.1:${PAGE_PORT}/`])
+      expect(r.code, r.err).toBe(0)
+      expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
+    }
+  })
+
+  it('a 50 MB download arrives with the same sha256', async () => {
+    const t = Date.now()
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${FRONT_PORT}`, `http://127.0.0.1:${PAGE_PORT}/big`])
+    const ms = Date.now() - t
+    expect(r.code, r.err).toBe(0)
+    expect(r.out.length).toBe(BIG.length)
+    expect(createHash('sha256').update(r.out).digest('hex')).toBe(BIG_SHA)
+    console.log(`50 MB through SOCKS -> 3 hops: ${ms} ms (${(BIG.length / 1e6 / (ms / 1000)).toFixed(2)} MB/s)`)
+  }, 150_000)
+
+  it('20 concurrent streams complete', async () => {
+    const rs = await Promise.all(Array.from({ length: 20 }, () => curl(['--socks5-hostname', `127.0.0.1:${FRONT_PORT}`, `http://127.0.0.1:${PAGE_PORT}/`])))
+    for (const r of rs) expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
+  })
+
+  it('two different SOCKS credentials get two different circuits', async () => {
+    for (const user of ['alice:one', 'bob:two']) {
+      const r = await curl(['--socks5-hostname', `${user}@127.0.0.1:${FRONT_PORT}`, `http://127.0.0.1:${PAGE_PORT}/`])
+      expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
+    }
+    const a = tor.openCircuits.filter((c) => c.isolation === 'u:alice\0one')
+    const b = tor.openCircuits.filter((c) => c.isolation === 'u:bob\0two')
+    expect(a).toHaveLength(1)
+    expect(b).toHaveLength(1)
+    expect(a[0].circuit).not.toBe(b[0].circuit)
+    expect(a[0].circuit.circId === b[0].circuit.circId && a[0].circuit.channel === b[0].circuit.channel).toBe(false)
+  })
+
+  it('RESOLVE (F0) and a refused connection come back as SOCKS5 reply codes', async () => {
+    // The lab exits have no DNS (resolver 127.0.0.1): the name fails -> host unreachable (4).
+    expect((await socks5(0xf0, 'nosuch.invalid', 0))[1]).toBe(4)
+    // Nothing listens on B+99; tor exits report MISC for a refused connect -> general failure (1).
+    expect((await socks5(1, '127.0.0.1', testServerPort(BASE, 19)))[1]).toBe(1)
+  })
+
+  it('reaches the page through the network’s bridge given as a bridge line', async () => {
+    const viaBridge = await TorClient.create(world, { authorities: tn.authorities, bridges: [tn.bridgeLine], testingNetwork: true })
+    try {
+      const s = await viaBridge.connect('127.0.0.1', PAGE_PORT)
+      s.write('GET / HTTP/1.0\r\n\r\n')
+      let out = ''
+      for await (const c of s) out += c
+      expect(out).toMatch(/hello from the lab through sultry tor\n$/)
+      expect(viaBridge.openCircuits.every((c) => c.path[0] === 'br0')).toBe(true)
+    } finally {
+      await viaBridge.close()
+    }
+  })
+
+  it('killing the exit mid-run: the next request succeeds on a new circuit', async () => {
+    const before = tor.openCircuits.find((c) => c.isolation === '')!
+    const exitNick = before.path[2]
+    expect(['e0', 'e1']).toContain(exitNick)
+    traces.length = 0
+    await tn.killNode(exitNick)
+    traces.push(`${Date.now() % 100000} killed ${exitNick}`)
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${FRONT_PORT}`, `http://127.0.0.1:${PAGE_PORT}/`])
+    expect(r.code, traces.join('\n')).toBe(0)
+    expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
+    const after = tor.openCircuits.find((c) => c.isolation === '')!
+    expect(after.circuit).not.toBe(before.circuit)
+    expect(after.path[2]).not.toBe(exitNick)
+  }, 60_000)
+})
