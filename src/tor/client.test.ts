@@ -14,7 +14,7 @@ import type { Testnet } from '../../lab/tor-testnet/testnet.js'
 import { testServerPort } from '../../lab/tor-testnet/layout.js'
 import { TorClient } from './client.js'
 import { startSocksFront } from './socks-front.js'
-import { relayByNick, startSharedTestnet } from './testnet-fixture.test-util.js'
+import { startSharedTestnet } from './testnet-fixture.test-util.js'
 
 const BASE = 23500
 const PAGE_PORT = testServerPort(BASE)
