@@ -134,7 +134,7 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   }
   if (client.destroyed) return abort(upstream)
   cfg.stats.strategies[used]++
-  cfg.log(`${label}: ${used}${hello ? ` sni=${hello.sni ?? '-'}${hello.resumption ? ' resumption' : ''}` : ' (not TLS)'}`)
+  cfg.log(`${label}: ${used}${hello ? ` sni=${hello.sni ?? '-'} hello=${hello.raw.length}B/${hello.records} record(s)${hello.resumption ? ' resumption' : ''}` : ' (not TLS)'}`)
   try {
     for (const b of serverBytes) await writeAll(client, b)
   } catch {

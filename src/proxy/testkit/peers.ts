@@ -1,8 +1,8 @@
 // Test-only: real peers on 127.0.0.1 (openssl s_server, nginx, curl, tcpdump, sultry child
 // processes), each started by the test and stopped by the returned kill().
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -159,4 +159,28 @@ export async function tcpdump(file: string, port: number): Promise<{ stop(): Pro
         setTimeout(() => p.kill('SIGTERM'), 300)
       }),
   }
+}
+
+/** A fresh P-256 lab CA and a leaf for `names`, made with the openssl CLI (Chromium refuses Ed25519). */
+export function makeLabCa(dir: string, names: string[]): { caCert: string; cert: string; key: string } {
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+  run(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=sultry test CA', '-keyout', 'ca.key', '-out', 'ca.crt'])
+  run(['req', ...ec, '-subj', `/CN=${names[0]}`, '-keyout', 'leaf.key', '-out', 'leaf.csr'])
+  writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`)
+  run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'leaf.ext', '-out', 'leaf.crt'])
+  return { caCert: readFileSync(join(dir, 'ca.crt'), 'utf8'), cert: readFileSync(join(dir, 'leaf.crt'), 'utf8'), key: readFileSync(join(dir, 'leaf.key'), 'utf8') }
+}
+
+/** Headless Chromium through `proxy`, trusting the leaf by SPKI pin; resolves with the DOM it loaded. */
+export function chromiumDump(url: string, proxy: string, spkiSha256: string, profileDir: string): Promise<{ dom: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', `--proxy-server=${proxy}`, `--ignore-certificate-errors-spki-list=${spkiSha256}`, `--user-data-dir=${profileDir}`, '--dump-dom', url])
+    let dom = ''
+    let stderr = ''
+    p.stdout.on('data', (d: Buffer) => (dom += d.toString()))
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const t = setTimeout(() => p.kill('SIGKILL'), 60000)
+    p.on('close', () => (clearTimeout(t), resolve({ dom, stderr })))
+  })
 }
