@@ -81,6 +81,19 @@ describe('oob-relay through real sultry oob-server and sultry proxy processes', 
     expect(h.peer.output()).toMatch(/authenticated/)
   }, 60_000)
 
+  it('--resolve-locally lets the system resolver answer; without it (and no helper) the name is refused with 502', async () => {
+    const port = await freePort()
+    const local = await sultry('proxy', ['--listen', `127.0.0.1:${port}`, '--strategy', 'record-split', '--resolve-locally'], /listening/, port)
+    const ok = await curl(['-k', '-x', `http://127.0.0.1:${local.port}`, `https://localhost:${origin.port}/page.txt`])
+    expect(ok.stdout.toString()).toBe(body)
+    const port2 = await freePort()
+    const strict = await sultry('proxy', ['--listen', `127.0.0.1:${port2}`, '--strategy', 'record-split'], /listening/, port2)
+    const no = await curl(['-k', '-x', `http://127.0.0.1:${strict.port}`, `https://localhost:${origin.port}/page.txt`])
+    expect(no.code).not.toBe(0)
+    expect(no.stderr).toMatch(/502/)
+    expect(strict.output()).toMatch(/localhost:\d+: cannot resolve: no resolver allowed for localhost/)
+  }, 60_000)
+
   it('oob-server without --cert makes a self-signed certificate and prints its pin; the proxy pins it', async () => {
     const port = await freePort()
     const peer = await sultry('oob-server', ['--listen', `127.0.0.1:${port}`, '--key', keyFile, '--allow-private', '--map', 'server.lab.test=127.0.0.1'], /pin: [0-9a-f]{64}/, port)
