@@ -21,6 +21,10 @@ import { connectBridge } from '../../src/webtunnel/server.js'
 import { clientConfigFromArgs } from '../../src/webtunnel/client-config.js'
 import { dialWebTunnel } from '../../src/webtunnel/client.js'
 import { framingDuplex } from './misbehaving-clients.js'
+import { webTunnelWorld } from '../../src/webtunnel/tor-world.js'
+import { parseBridgeLine } from '../../src/webtunnel/bridge-line.js'
+import { TorClient } from '../../src/tor/client.js'
+import type { World } from '../../src/net/world.js'
 import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
 import { makeLabPki } from './lab-pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
@@ -171,6 +175,32 @@ describe('stock tor through our WebTunnel PT', () => {
     badLink.destroy()
     bad.destroy()
   }, 30_000)
+
+  it('our Tor client (src/tor) bootstraps through the WebTunnel bridge and fetches the page', async () => {
+    const base = liveWorld()
+    // Loopback only: anything else would be a bug in the interception below.
+    const loopbackOnly: World = { ...base, net: { ...base.net, connect: (h, p) => (h === '127.0.0.1' ? base.net.connect(h, p) : Promise.reject(new Error(`refusing ${h}:${p}`))) } }
+    // src/tor's bridge parser takes IPv4 only today, so the placeholder here is TEST-NET-1
+    // (RFC 5737, never routed); with the 2001:db8 one the interception is the same.
+    const line = parseBridgeLine(`webtunnel 192.0.2.1:443 ${bridgeFingerprint} ${tunnelArgs.map(([k, v]) => `${k}=${v}`).join(' ')}`)
+    const t0 = Date.now()
+    const tor = await TorClient.create(webTunnelWorld(loopbackOnly, line, { ca: pkiCa }), { authorities: net!.authorities, bridges: [`192.0.2.1:443 ${bridgeFingerprint}`], testingNetwork: true })
+    timings.ourTorBootstrap = Date.now() - t0
+    try {
+      const s = await tor.connect('127.0.0.1', testServerPort(BASE))
+      s.end('GET / HTTP/1.0\r\n\r\n')
+      const reply = await new Promise<string>((r, j) => {
+        let t = ''
+        s.on('data', (b: Buffer) => (t += b.toString()))
+        s.once('end', () => r(t))
+        s.once('error', j)
+      })
+      expect(reply.endsWith(PAGE)).toBe(true)
+      expect(tor.openCircuits.every((c) => c.path[0] === 'wtbridge')).toBe(true)
+    } finally {
+      await tor.close()
+    }
+  }, 120_000)
 
   it('a tor client with UseBridges 1 and our bridge line bootstraps to 100% and fetches a local page', async () => {
     const t0 = Date.now()
