@@ -20,7 +20,12 @@ export interface OobClientOptions extends ChannelOptions {
   pinSha256?: string
   /** PEM CA bundle the helper's certificate must chain to (its name is not checked: cover SNI). */
   ca?: string
+  /** Keep the helper's answers this long (World ms; default 60 s, 0 = no cache). */
+  resolveCacheMs?: number
 }
+
+/** Names remembered at most; the oldest answer goes first. */
+const RESOLVE_CACHE_ENTRIES = 1024
 
 export function certificateSha256(cert: Pick<PeerCertificate, 'raw'>): string {
   return createHash('sha256').update(cert.raw).digest('hex')
@@ -37,6 +42,7 @@ export class OobClient {
   private connecting: Promise<Mux> | undefined
   private readonly pin: string | undefined
   private stopped = false
+  private readonly cache = new Map<string, { addresses: string[]; expires: number }>()
 
   constructor(
     private readonly world: World,
@@ -58,8 +64,19 @@ export class OobClient {
     return (await this.session()).open(host, port)
   }
 
+  /** The helper's addresses for `host`, cached for resolveCacheMs (a lookup is a round trip). */
   async resolve(host: string): Promise<string[]> {
-    return (await this.session()).resolve(host)
+    const key = host.toLowerCase()
+    const hit = this.cache.get(key)
+    if (hit && hit.expires > this.world.now()) return hit.addresses
+    const addresses = await (await this.session()).resolve(host)
+    const ttl = this.o.resolveCacheMs ?? 60_000
+    if (ttl > 0 && addresses.length > 0) {
+      this.cache.delete(key)
+      if (this.cache.size >= RESOLVE_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
+      this.cache.set(key, { addresses, expires: this.world.now() + ttl })
+    }
+    return addresses
   }
 
   close(): void {

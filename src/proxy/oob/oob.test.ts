@@ -280,4 +280,17 @@ describe('OOB helper and client', () => {
     cleanups.push(() => stranger.close())
     await expect(stranger.session()).rejects.toThrow(/certificate|issuer/i)
   })
+
+  it('caches RESOLVE answers for resolveCacheMs on the World clock', async () => {
+    let lookups = 0
+    const { port } = await helper({ lookup: async () => (lookups++, ['192.0.2.7']) })
+    const c = new OobClient(liveWorld(), { host: '127.0.0.1', port, coverSni: 'c.example', key, pinSha256: pin, resolveCacheMs: 150 })
+    cleanups.push(() => c.close())
+    expect(await c.resolve('a.example')).toEqual(['192.0.2.7'])
+    expect(await c.resolve('A.example')).toEqual(['192.0.2.7'])
+    expect(lookups).toBe(1)
+    await new Promise((r) => setTimeout(r, 200))
+    await c.resolve('a.example')
+    expect(lookups).toBe(2)
+  })
 })
