@@ -143,8 +143,9 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
     const r = await curl(['--socks5-hostname', `127.0.0.1:${FRONT_PORT}`, `http://127.0.0.1:${PAGE_PORT}/`])
     expect(r.code, traces.join('\n')).toBe(0)
     expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
+    console.log(`exit kill (${exitNick}) -> next request: ${traces.join('\n')}`)
     const after = tor.openCircuits.find((c) => c.isolation === '')!
     expect(after.circuit).not.toBe(before.circuit)
     expect(after.path[2]).not.toBe(exitNick)
-  }, 60_000)
+  }, 90_000)
 })
