@@ -31,6 +31,7 @@ export function isPrivateAddress(ip: string): boolean {
   if (b.subarray(0, 15).every((x) => x === 0) && (b[15] === 0 || b[15] === 1)) return true // :: and ::1
   if ((b[0] & 0xfe) === 0xfc) return true // fc00::/7 unique local
   if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return true // fe80::/10 link-local
+  if (b[0] === 0xfe && (b[1] & 0xc0) === 0xc0) return true // fec0::/10 site-local (deprecated, RFC 3879)
   if (b[0] === 0xff) return true // multicast
   if (zeroPrefix && b[10] === 0 && b[11] === 0) return true // deprecated IPv4-compatible
   return false
