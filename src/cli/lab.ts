@@ -78,8 +78,10 @@ async function run(args: ParsedArgs): Promise<number> {
       const r = await captures.checkCapture(name)
       report.line('capture', name, r.ok, r.detail)
     }
+    report.section('capture regressions (captures/regressions: bugs kept as captures with the assertion that catches them)')
+    runVitestSuites(report, 'captures/regressions', 'regress')
     report.section('property suites (quick mode)')
-    runPropertySuites(report)
+    runVitestSuites(report, 'property-tests', 'property')
   }
 
   report.section('scenarios (simulated network)')
@@ -145,32 +147,32 @@ async function runMatrixCommand(args: ParsedArgs): Promise<number> {
   return 1
 }
 
-/** Runs property-tests/ under vitest in quick mode and reports one line per suite file. */
-function runPropertySuites(report: Report): void {
+/** Runs the vitest files under `dir` in quick mode and reports one line per file. */
+function runVitestSuites(report: Report, dir: string, kind: string): void {
   const outDir = join(root, 'out')
   mkdirSync(outDir, { recursive: true })
-  const outFile = join(outDir, 'property-quick.json')
+  const outFile = join(outDir, `${kind}-quick.json`)
   rmSync(outFile, { force: true })
   const res = spawnSync(
     process.execPath,
-    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'property-tests', '--reporter=json', `--outputFile=${outFile}`],
+    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', dir, '--reporter=json', `--outputFile=${outFile}`],
     { cwd: root, env: { ...process.env, SULTRY_QUICK: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let parsed: VitestJson
   try {
     parsed = JSON.parse(readFileSync(outFile, 'utf8')) as VitestJson
   } catch {
-    report.line('property', 'property-tests', false, `vitest produced no report (exit ${res.status}): ${res.stderr.slice(-400)}`)
+    report.line(kind, dir, false, `vitest produced no report (exit ${res.status}): ${res.stderr.slice(-400)}`)
     return
   }
   for (const file of parsed.testResults) {
     const tests = file.assertionResults
     const failed = tests.filter((t) => t.status !== 'passed')
-    const name = relative(join(root, 'property-tests'), file.name).replace(/\.test\.ts$/, '')
+    const name = relative(join(root, dir), file.name).replace(/\.test\.ts$/, '')
     const detail = failed.length
       ? `${failed.length}/${tests.length} failed: ${failed.map((t) => t.title).join('; ').slice(0, 300)}${file.message ? ` — ${file.message.slice(0, 200)}` : ''}`
-      : `${tests.length} properties hold`
-    report.line('property', name, failed.length === 0 && file.status === 'passed', detail)
+      : `${tests.length} ${kind === 'property' ? 'properties hold' : 'checks pass'}`
+    report.line(kind, name, failed.length === 0 && file.status === 'passed', detail)
     for (const t of failed) for (const m of t.failureMessages ?? []) report.detail(`    ${m.split('\n').slice(0, 6).join('\n    ')}`)
   }
 }
