@@ -381,7 +381,7 @@ napi_value PollStartFn(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// pollUpdate(handle, events): change what we wait for (0 = nothing, the handle stays).
+// pollUpdate(handle, events) -> libuv status (0 or a negative UV_E*): change what we wait for (0 = nothing).
 napi_value PollUpdateFn(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -389,9 +389,8 @@ napi_value PollUpdateFn(napi_env env, napi_callback_info info) {
   Watch* w;
   int32_t events;
   if (argc < 2 || !WatchFromArg(env, argv[0], &w) || !ArgInt(env, argv[1], &events)) return nullptr;
-  if (events == 0) uv_poll_stop(&w->poll);
-  else uv_poll_start(&w->poll, events, OnPoll);
-  return nullptr;
+  int rc = events == 0 ? uv_poll_stop(&w->poll) : uv_poll_start(&w->poll, events, OnPoll);
+  return Int(env, rc);
 }
 
 // pollClose(handle): stops and frees the handle (the fd itself is closed with close()).

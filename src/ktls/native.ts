@@ -17,7 +17,8 @@ export interface KtlsAddon {
   layout(): Record<string, number>
   /** A libuv poll handle on fd; cb runs on the JS thread with (status, events). events: 1 readable, 2 writable. */
   pollStart(fd: number, events: number, cb: (status: number, events: number) => void): PollHandle
-  pollUpdate(handle: PollHandle, events: number): void
+  /** 0, or a negative libuv error (e.g. UV_EEXIST when another handle watches the fd). */
+  pollUpdate(handle: PollHandle, events: number): number
   pollClose(handle: PollHandle): void
   /** new fd, or -errno */
   dup(fd: number): number

@@ -79,7 +79,8 @@ async function main(): Promise<void> {
     } catch {}
     const ok = r.code === 0 && r.stderr.includes(`ktls: tx=on rx=on cipher=${cipher}`) && got === sha
     // Trace lines only for a failure: they are what explains it.
-    const shown = ok ? r.stderr.split('\n').filter((l) => !l.startsWith('trace: ')).join('\n') : r.stderr.split('\n').slice(0, 40).join('\n')
+    const lines = r.stderr.split('\n')
+    const shown = ok ? lines.filter((l) => !l.startsWith('trace: ')).join('\n') : [...lines.slice(0, 8), '...', ...lines.slice(-30)].join('\n')
     result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${shown.trim().replace(/\n/g, ' | ')}`)
   }
 
