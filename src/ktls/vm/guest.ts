@@ -81,7 +81,10 @@ async function main(): Promise<void> {
     // Trace lines only for a failure: they are what explains it.
     const lines = r.stderr.split('\n')
     const shown = ok ? lines.filter((l) => !l.startsWith('trace: ')).join('\n') : [...lines.slice(0, 8), '...', ...lines.slice(-30)].join('\n')
-    result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${shown.trim().replace(/\n/g, ' | ')}`)
+    // How data was waited for: poll callbacks vs the 10 ms safety-net retries (kernel-socket.ts).
+    const count = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).length
+    const waits = `polls=${count('trace: poll status')} retries=${count('trace: retry timer fired')}`
+    result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${waits} ${shown.trim().replace(/\n/g, ' | ')}`)
   }
 
   // Throughput of the kTLS path against the userspace fallback, same server, same body. TCG
