@@ -30,8 +30,10 @@ export interface ProxyBenchOptions {
 
 export interface ProxyBenchRow {
   path: 'no proxy' | ProxyBenchStrategy
-  /** Best MB/s over the rounds (MB = 10^6 bytes). */
+  /** Best MB/s over the rounds that completed (MB = 10^6 bytes); NaN if none did. */
   mbps: number
+  /** Why rounds did not complete (each failure, in order). */
+  failures: string[]
   /** mbps / the no-proxy mbps. */
   ratio: number
   handshakeP50Ms: number
@@ -49,17 +51,18 @@ export interface ProxyBenchResult {
 
 const SITE = 'server.lab.test'
 
-function curlDownload(url: string, args: string[], bytes: number, timeoutS: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('curl', ['-sS', '--max-time', String(timeoutS), '-o', '/dev/null', '-w', '%{size_download} %{time_total}', ...args, url])
+/** MB/s of one download, or why it did not finish (a stall is aborted after 10 s without a byte). */
+function curlDownload(url: string, args: string[], bytes: number, timeoutS: number): Promise<{ mbps: number } | { failed: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('curl', ['-sS', '--max-time', String(timeoutS), '--speed-limit', '1', '--speed-time', '10', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', ...args, url])
     let out = ''
     let err = ''
     p.stdout.on('data', (d: Buffer) => (out += d.toString()))
     p.stderr.on('data', (d: Buffer) => (err += d.toString()))
     p.on('close', (code) => {
       const [size, secs] = out.trim().split(' ').map(Number)
-      if (code !== 0 || size !== bytes) return reject(new Error(`curl ${url} exited ${code}, got ${size} of ${bytes} bytes: ${err}`))
-      resolve(bytes / 1e6 / secs)
+      if (code === 0 && size === bytes) return resolve({ mbps: bytes / 1e6 / secs })
+      resolve({ failed: `curl exit ${code} after ${(size / 1e6).toFixed(0)} of ${(bytes / 1e6).toFixed(0)} MB${/timed out/.test(err) ? ' (stalled or too slow)' : ''}` })
     })
   })
 }
@@ -105,7 +108,8 @@ export function formatProxyBench(r: ProxyBenchResult): string {
   const lines = r.rows.map((x) => [x.path, x.mbps.toFixed(0), x.ratio.toFixed(3), x.handshakeP50Ms.toFixed(2), x.handshakeP99Ms.toFixed(2), `${x.addedP50Ms >= 0 ? '+' : ''}${x.addedP50Ms.toFixed(2)}`, `${x.addedP99Ms >= 0 ? '+' : ''}${x.addedP99Ms.toFixed(2)}`])
   const w = cols.map((c, i) => Math.max(c.length, ...lines.map((l) => l[i].length)))
   const fmt = (l: string[]) => '  ' + l.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')
-  return [head, fmt(cols), ...lines.map(fmt)].join('\n')
+  const notes = r.rows.flatMap((x) => x.failures.map((f) => `  ! ${x.path}: ${f}`))
+  return [head, fmt(cols), ...lines.map(fmt), ...notes].join('\n')
 }
 
 export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyBenchResult> {
@@ -145,9 +149,15 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyBen
     const curlArgs = (proxyPort?: number) => ['--cacert', caFile, ...(proxyPort === undefined ? ['--resolve', `${SITE}:${nginx.port}:127.0.0.1`] : ['-x', `http://127.0.0.1:${proxyPort}`])]
     // Rounds interleave the paths so that a slow moment of the shared machine hits all of them.
     const best = new Map<string, number>()
-    const timeoutS = Math.max(60, Math.ceil(bytes / 20e6))
+    const failures = new Map<string, string[]>(paths.map((p) => [p.path, []]))
+    // A floor of 4 MB/s: far below any healthy path, so only a stalled one hits it.
+    const timeoutS = Math.max(60, Math.ceil(bytes / 4e6))
     for (let round = 0; round < rounds; round++) {
-      for (const p of paths) best.set(p.path, Math.max(best.get(p.path) ?? 0, await curlDownload(url, curlArgs(p.proxyPort), bytes, timeoutS)))
+      for (const p of paths) {
+        const r = await curlDownload(url, curlArgs(p.proxyPort), bytes, timeoutS)
+        if ('mbps' in r) best.set(p.path, Math.max(best.get(p.path) ?? 0, r.mbps))
+        else failures.get(p.path)!.push(r.failed)
+      }
     }
     const times = new Map<string, number[]>(paths.map((p) => [p.path, []]))
     for (let i = 0; i < connections; i++) {
@@ -158,8 +168,9 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyBen
       const t = times.get(p.path)!.sort((a, b) => a - b)
       return {
         path: p.path,
-        mbps: best.get(p.path)!,
-        ratio: best.get(p.path)! / best.get('no proxy')!,
+        mbps: best.get(p.path) ?? NaN,
+        ratio: (best.get(p.path) ?? NaN) / (best.get('no proxy') ?? NaN),
+        failures: failures.get(p.path)!,
         handshakeP50Ms: pct(t, 0.5),
         handshakeP99Ms: pct(t, 0.99),
         addedP50Ms: pct(t, 0.5) - pct(base, 0.5),
