@@ -11,15 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testServerPort } from './layout.js'
 import { startTestnet, type Testnet } from './testnet.js'
 
-const BASE = 23100
+let BASE = 0
 let net: Testnet | undefined
 const dir = mkdtempSync(join(tmpdir(), 'sultry-tornet-'))
 let server: http.Server
 
 beforeAll(async () => {
+  net = await startTestnet(dir, { basePort: 'auto' })
+  BASE = net.basePort
   server = http.createServer((_req, res) => res.end('hello from the lab page\n'))
   await new Promise<void>((r) => server.listen(testServerPort(BASE), '127.0.0.1', r))
-  net = await startTestnet(dir, { basePort: BASE })
 }, 150_000)
 
 afterAll(async () => {

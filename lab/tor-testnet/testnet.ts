@@ -13,8 +13,11 @@ import { IP, NODES, isListed, isServer, portsOf, type NodeRole } from './layout.
 import { torrcFor } from './torrc.js'
 
 export interface TestnetOptions {
-  /** First port of the 100-port block the network uses (default 20000). */
-  basePort?: number
+  /**
+   * First port of the 100-port block the network uses (default 20000). 'auto' picks a block
+   * between 21000 and 29900 whose 100 ports are all free (tests: parallel runs never collide).
+   */
+  basePort?: number | 'auto'
   /** Bound on each wait (default 120 s). */
   timeoutMs?: number
   /** Voting schedule (default 20 / 4 s, the recipe's stable choice). */
@@ -148,9 +151,22 @@ export async function stopRecorded(dir: string, log: (l: string) => void = () =>
   return killed.length
 }
 
+/** A 100-port block on 127.0.0.1 with every port free, starting at a pid-dependent offset. */
+export async function findFreeBlock(): Promise<number> {
+  const blocks = 90
+  const start = (process.pid * 7) % blocks
+  for (let i = 0; i < blocks; i++) {
+    const base = 21000 + ((start + i) % blocks) * 100
+    let free = true
+    for (let p = base; p < base + 100 && free; p++) free = await portFree(p)
+    if (free) return base
+  }
+  throw new Error('no free 100-port block between 21000 and 29999')
+}
+
 export async function startTestnet(dirIn: string, opts: TestnetOptions = {}): Promise<Testnet> {
   const dir = resolve(dirIn)
-  const base = opts.basePort ?? 20000
+  const base = opts.basePort === 'auto' ? await findFreeBlock() : (opts.basePort ?? 20000)
   const timeoutMs = opts.timeoutMs ?? 120_000
   const VI = opts.votingInterval ?? 20
   const VD = opts.voteDelay ?? 4

@@ -3,7 +3,7 @@
 // concurrent streams, isolation by SOCKS credentials, RESOLVE, END reasons as SOCKS replies, a
 // bridge as first hop, and a killed exit replaced by a new circuit.
 
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as http from 'node:http'
 import * as net from 'node:net'
@@ -16,9 +16,9 @@ import { TorClient } from './client.js'
 import { startSocksFront } from './socks-front.js'
 import { startSharedTestnet } from './testnet-fixture.test-util.js'
 
-const BASE = 23500
-const PAGE_PORT = testServerPort(BASE)
-const FRONT_PORT = testServerPort(BASE, 10)
+let BASE = 0
+let PAGE_PORT = 0
+let FRONT_PORT = 0
 let tn: Testnet
 let cleanup: (() => Promise<void>) | undefined
 let server: http.Server
@@ -60,8 +60,11 @@ function socks5(command: number, host: string, port: number): Promise<Buffer> {
 
 beforeAll(async () => {
   server = http.createServer((req, res) => (req.url === '/big' ? res.end(BIG) : res.end('hello from the lab through sultry tor\n')))
+  ;({ net: tn, cleanup } = await startSharedTestnet())
+  BASE = tn.basePort
+  PAGE_PORT = testServerPort(BASE)
+  FRONT_PORT = testServerPort(BASE, 10)
   await new Promise<void>((r) => server.listen(PAGE_PORT, '127.0.0.1', r))
-  ;({ net: tn, cleanup } = await startSharedTestnet(BASE))
   const t0 = Date.now()
   const phases: string[] = []
   tor = await TorClient.create(world, { authorities: tn.authorities, testingNetwork: true, progress: (p, ph) => phases.push(`${p}% ${ph}`) })
@@ -136,6 +139,27 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
     } finally {
       await viaBridge.close()
     }
+  })
+
+  it('the sultry tor command bootstraps from --testnet, prints progress, and serves SOCKS', async () => {
+    const port = testServerPort(BASE, 11)
+    // The command module run the way src/cli/main.ts runs it (main.ts registration is the lead's).
+    const script = `const m = await import(${JSON.stringify(new URL('../cli/tor.ts', import.meta.url).pathname)}); const a = await import(${JSON.stringify(new URL('../cli/args.ts', import.meta.url).pathname)}); process.exitCode = await m.default.run(a.parseArgs(m.default.spec, process.argv.slice(1)))`
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--socks', `127.0.0.1:${port}`, '--testnet', tn.dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    try {
+      const until = Date.now() + 30_000
+      while (!stderr.includes('SOCKS5 / SOCKS4a / HTTP CONNECT on') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
+      expect(stderr).toMatch(/Bootstrapped 0% \(starting\)/)
+      expect(stderr).toMatch(/Bootstrapped 100% \(done/)
+      const r = await curl(['--socks5-hostname', `127.0.0.1:${port}`, `http://127.0.0.1:${PAGE_PORT}/`])
+      expect(r.out.toString(), stderr).toBe('hello from the lab through sultry tor\n')
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
+    }
+    expect(child.exitCode).toBe(0)
   })
 
   it('killing the exit mid-run: the next request succeeds on a new circuit', async () => {

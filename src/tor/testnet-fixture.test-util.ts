@@ -7,10 +7,11 @@ import { join } from 'node:path'
 import { startTestnet, type Testnet, type TestnetRelay } from '../../lab/tor-testnet/testnet.js'
 import type { RelayTarget } from './circuit/hop.js'
 
-export async function startSharedTestnet(basePort: number): Promise<{ net: Testnet; cleanup: () => Promise<void> }> {
+/** Starts a network on a free port block (see net.basePort; B+80..B+99 are free for test servers). */
+export async function startSharedTestnet(): Promise<{ net: Testnet; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sultry-tornet-'))
   try {
-    const net = await startTestnet(dir, { basePort })
+    const net = await startTestnet(dir, { basePort: 'auto' })
     return {
       net,
       cleanup: async () => {

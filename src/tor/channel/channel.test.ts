@@ -19,7 +19,7 @@ let cleanup: (() => Promise<void>) | undefined
 const world = liveWorld()
 
 beforeAll(async () => {
-  ;({ net, cleanup } = await startSharedTestnet(23200))
+  ;({ net, cleanup } = await startSharedTestnet())
 }, 150_000)
 afterAll(async () => {
   await cleanup?.()

@@ -119,6 +119,7 @@ export class Channel {
         socket.off('error', onError)
         socket.off('close', onClose)
         if (err) {
+          socket.on('error', () => {}) // late errors of a socket we gave up on must not go unhandled
           socket.destroy()
           reject(err)
         } else resolve(ch!)
@@ -229,6 +230,7 @@ export class Channel {
     if (this.closedWith) return
     this.closedWith = error
     this.world.trace('tor-channel-closed', { host: this.target.host, port: this.target.port, why: error.message })
+    this.socket.on('error', () => {})
     this.socket.destroy()
     const eps = [...this.circuits.values()]
     this.circuits.clear()

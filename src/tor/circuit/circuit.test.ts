@@ -17,7 +17,7 @@ import { TorStream, resolveOnCircuit } from '../stream/stream.js'
 import { relayByNick, relayTarget, startSharedTestnet } from '../testnet-fixture.test-util.js'
 import { Circuit } from './circuit.js'
 
-const BASE = 23300
+let BASE = 0
 let net: Testnet
 let cleanup: (() => Promise<void>) | undefined
 let server: http.Server
@@ -42,8 +42,9 @@ beforeAll(async () => {
     }
     res.end('hello through tor\n')
   })
+  ;({ net, cleanup } = await startSharedTestnet())
+  BASE = net.basePort
   await new Promise<void>((r) => server.listen(testServerPort(BASE), '127.0.0.1', r))
-  ;({ net, cleanup } = await startSharedTestnet(BASE))
 }, 150_000)
 afterAll(async () => {
   await cleanup?.()

@@ -26,7 +26,7 @@ const world = liveWorld()
 const cache = mkdtempSync(join(tmpdir(), 'sultry-dircache-'))
 
 beforeAll(async () => {
-  ;({ net, cleanup } = await startSharedTestnet(23400))
+  ;({ net, cleanup } = await startSharedTestnet())
   authorities = net.authorities.map(parseDirAuthority)
 }, 150_000)
 afterAll(async () => {

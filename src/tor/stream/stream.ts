@@ -134,6 +134,9 @@ export class TorStream extends Duplex implements StreamEndpoint {
   /** Ends the stream with an error; sends END unless the circuit is gone. */
   private fail(err: StreamError, endReason: number = EndReason.MISC, sendEnd = true): void {
     const wasOpen = this.state !== 'closed'
+    // Before CONNECTED nobody holds this stream but open()'s promise, which gets the error; an
+    // 'error' event then would have no listener and take the process down.
+    const handedOut = this.state === 'open'
     this.state = 'closed'
     this.circuit.removeStream(this.streamId)
     if (wasOpen && sendEnd && !this.circuit.closed) {
@@ -146,7 +149,8 @@ export class TorStream extends Duplex implements StreamEndpoint {
     this.connectWaiter?.reject(err)
     this.connectWaiter = undefined
     this.packageWaiter?.()
-    this.destroy(err)
+    if (handedOut) this.destroy(err)
+    else this.destroy()
   }
 
   override _read(): void {
