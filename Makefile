@@ -3,6 +3,7 @@
 
 SHELL := /bin/bash
 SEED ?= 1
+ADDON := native/build/Release/sultry_ktls.node
 NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: lab test deps typecheck bench clean help
@@ -27,7 +28,7 @@ deps:
 typecheck: $(NODE_STAMP)
 	npx tsc --noEmit
 
-test: $(NODE_STAMP) deps typecheck
+test: $(NODE_STAMP) deps typecheck $(ADDON)
 	npx vitest run
 
 bench: $(NODE_STAMP)
@@ -39,7 +40,8 @@ clean:
 # The kTLS addon (native/). Optional: without it `sultry fetch` reports "addon not built" and uses node:tls.
 NODE_GYP ?= $(shell npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
 .PHONY: native
-native:
+native: $(ADDON)
+$(ADDON): native/ktls.cc native/binding.gyp
 	@node "$(NODE_GYP)" rebuild -C native --nodedir="$$(dirname $$(dirname $$(command -v node)))" \
 	  || { echo "make native: building the kTLS addon failed (needs node-gyp, a C++ compiler, node headers and <linux/tls.h>); sultry fetch will fall back to node:tls and say 'addon not built'"; exit 1; }
 
