@@ -1,8 +1,18 @@
 // `make bench`: every benchmark in one run, each printed as a ratio against a peer measured side by
 // side on the same machine at the same moment. Pass names to run only some: `make bench B="wire sim"`.
 
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { benchRecords } from './wire-records.js'
 import { benchSim } from './sim-transfer.js'
+
+/** Benchmarks that start their own peers run as their own process, so their servers never share our event loop. */
+function script(file: string, ...args: string[]): () => Promise<void> {
+  return async () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: 'inherit' })
+    if (r.status !== 0) throw new Error(`bench ${file} exited ${r.status}`)
+  }
+}
 
 const benches: Record<string, () => Promise<void>> = {
   async wire() {
@@ -19,6 +29,11 @@ const benches: Record<string, () => Promise<void>> = {
         ` ${r.virtualMBps.toFixed(1)} virtual MB per real second (${r.segments} segments, ${r.chunks} reads; link runs at ${r.realMBps.toFixed(1)} MB/s virtual)`,
     )
   },
+  async proxy() {
+    const { benchProxy, formatProxyBench } = await import('./proxy.js')
+    console.log(formatProxyBench(await benchProxy()))
+  },
+  ktls: script('./ktls.ts'),
 }
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
