@@ -11,9 +11,10 @@
 // as written (notes/sni-censorship.md §10).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 
 export interface Topology {
-  /** Namespace names, all starting with `prefix`. */
+  /** Namespace names, all starting with `prefix` (sultry-<pid>-<4 hex>-). */
   ns: { client: string; router: string; server: string; helper: string }
   addr: { client: string; routerClientSide: string; routerServerSide: string; routerHelperSide: string; server: string; helper: string }
   /** The router's interface towards the client (censor rules match `-i` on it). */
@@ -80,7 +81,7 @@ function deleteNamespace(name: string): void {
 
 export function buildTopology(opts: { prefix?: string } = {}): Topology {
   requireNetns()
-  const prefix = opts.prefix ?? `sultry-${process.pid}-`
+  const prefix = opts.prefix ?? `sultry-${process.pid}-${randomBytes(2).toString('hex')}-`
   const ns = { client: `${prefix}client`, router: `${prefix}router`, server: `${prefix}server`, helper: `${prefix}helper` }
   const addr = { client: '10.77.1.2', routerClientSide: '10.77.1.1', routerServerSide: '10.77.2.1', routerHelperSide: '10.77.3.1', server: '10.77.2.2', helper: '10.77.3.2' }
   let torn = false
