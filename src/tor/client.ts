@@ -20,6 +20,7 @@ import { policyAllowsPort } from './dir/microdesc.js'
 import { CircuitError, StreamError } from './errors.js'
 import { PathError, chooseExit, choosePath, weightedChoice, relayWeight } from './path/path.js'
 import { TorStream, resolveOnCircuit } from './stream/stream.js'
+import { missingRequiredProtocols } from './protocols.js'
 
 export interface TorClientConfig {
   /** DirAuthority lines, torrc style (without or with the keyword). */
@@ -100,6 +101,8 @@ export class TorClient {
       }
     }
     const netdir = await dir.load(source)
+    const missing = missingRequiredProtocols(netdir.consensus.requiredClientProtocols)
+    if (missing.length) throw new Error(`the consensus requires protocols this client lacks: ${missing.join(' ')}`)
     const client = new TorClient(world, config, authorities, netdir)
     client.bridgeTargets = bridgeTargets
     bridgeChannels.forEach((ch, i) => client.channels.set(toHex(bridgeTargets[i].rsaId), Promise.resolve(ch)))
