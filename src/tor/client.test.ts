@@ -7,6 +7,9 @@ import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as http from 'node:http'
 import * as net from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { liveWorld } from '../net/live/world.js'
 import type { Listener } from '../net/world.js'
@@ -138,6 +141,25 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
       expect(viaBridge.openCircuits.every((c) => c.path[0] === 'br0')).toBe(true)
     } finally {
       await viaBridge.close()
+    }
+  })
+
+  it('a warm bootstrap reuses the directory cache', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'sultry-torcache-'))
+    try {
+      const times: number[] = []
+      const froms: string[] = []
+      for (let i = 0; i < 2; i++) {
+        const t = Date.now()
+        const c = await TorClient.create(world, { authorities: tn.authorities, testingNetwork: true, cacheDir })
+        times.push(Date.now() - t)
+        froms.push(c.netdir.from)
+        await c.close()
+      }
+      expect(froms).toEqual(['network', 'cache'])
+      console.log(`bootstrap cold ${times[0]} ms, warm (cached directory) ${times[1]} ms`)
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true })
     }
   })
 
