@@ -48,9 +48,11 @@ export function rsaKeyOfX509(der: Uint8Array): KeyObject {
   return new X509Certificate(der).publicKey
 }
 
-/** PKCS#1 DER of the RSA public key. */
+/** PKCS#1 DER of the RSA public key (of a private key's public half, when given a private key). */
 export function rsaPublicKeyPkcs1Der(key: KeyObject): Uint8Array {
-  return new Uint8Array(createPublicKey(key).export({ type: 'pkcs1', format: 'der' }))
+  // createPublicKey() refuses a KeyObject that is already public on Node 20.
+  const pub = key.type === 'public' ? key : createPublicKey(key)
+  return new Uint8Array(pub.export({ type: 'pkcs1', format: 'der' }))
 }
 
 /** The relay's RSA identity fingerprint: SHA-1 of the PKCS#1 DER public key (tor-spec §0.3). */

@@ -9,7 +9,7 @@ import { X509Certificate, createHash } from 'node:crypto'
 import { WireError, equalBytes, toHex } from '../../wire/bytes.js'
 import type { CertEntry } from '../../wire/tor/chan-msg.js'
 import { CertKeyType, CertType, certSigningKey, decodeEd25519Cert, decodeRsaEd25519CrossCert } from '../../wire/tor/ed25519-cert.js'
-import { checkEd25519Cert, checkRsaEd25519CrossCert, rsaKeyBits } from '../../crypto/tor/cert-signatures.js'
+import { checkEd25519Cert, checkRsaEd25519CrossCert, rsaIdentityFingerprint, rsaKeyBits } from '../../crypto/tor/cert-signatures.js'
 import { ChannelError } from '../errors.js'
 
 export interface RelayIdentity {
@@ -92,9 +92,7 @@ export function checkRelayCerts(certs: CertEntry[], tlsCertDer: Uint8Array, nowM
   const c7 = checkRsaEd25519CrossCert(cross, rsaKey, nowMs)
   if (!c7.ok) fail(`type 7: ${c7.reason}`)
 
-  // SHA-1 of the PKCS#1 DER key (tor-spec §0.3). Not rsaIdentityFingerprint(): on Node 20 its
-  // createPublicKey() refuses an already-public KeyObject such as X509Certificate.publicKey.
-  const rsaId = new Uint8Array(createHash('sha1').update(rsaKey.export({ type: 'pkcs1', format: 'der' })).digest())
+  const rsaId = rsaIdentityFingerprint(rsaKey)
   if (expected.rsaId && !equalBytes(expected.rsaId, rsaId)) {
     throw new ChannelError('identity', `RSA identity ${toHex(rsaId)} is not the expected ${toHex(expected.rsaId)}`)
   }
