@@ -120,10 +120,23 @@ export class OobStream extends Duplex {
   }
 
   override _read(): void {
-    // Credit back what the reader has taken, once it is worth a frame.
+    this.grantConsumed()
+    // Node calls _read before it takes the bytes out of the buffer, and calls it again only after a
+    // push; so also look once more when this read() has finished, or a peer that is out of credit
+    // (and so pushes nothing) would stall the stream for good.
+    queueMicrotask(() => this.grantConsumed())
+  }
+
+  /**
+   * Credits back what the reader has taken, once it is worth a frame — or at once when the peer is
+   * nearly out of credit.
+   */
+  private grantConsumed(): void {
+    if (this.finished || this.remoteFin) return
     const consumed = this.received - this.readableLength
     const inc = consumed + this.window - this.granted
-    if (inc >= Math.max(1, this.window / 4) && !this.finished && !this.remoteFin) {
+    const peerCredit = this.granted - this.received
+    if (inc >= Math.max(1, this.window / 4) || (inc > 0 && peerCredit < this.window / 4)) {
       this.granted += inc
       this.host.send({ type: 'window', stream: this.id, increment: inc })
     }
