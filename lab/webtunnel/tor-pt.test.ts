@@ -21,8 +21,7 @@ import { connectBridge } from '../../src/webtunnel/server.js'
 import { clientConfigFromArgs } from '../../src/webtunnel/client-config.js'
 import { dialWebTunnel } from '../../src/webtunnel/client.js'
 import { framingDuplex } from './misbehaving-clients.js'
-import { webTunnelWorld } from '../../src/webtunnel/tor-world.js'
-import { parseBridgeLine } from '../../src/webtunnel/bridge-line.js'
+import { bridgesWithTransports } from '../../src/webtunnel/tor-world.js'
 import { TorClient } from '../../src/tor/client.js'
 import type { World } from '../../src/net/world.js'
 import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
@@ -32,7 +31,9 @@ import { startNginxFront, type NginxFront } from './nginx.js'
 const BASE = 25700
 const NAME = 'webtunnel.lab.test'
 const SECRET = '/d2VidHVubmVsLWxhYg'
-const PT = `${process.execPath} ${resolve('lab/webtunnel/sultry-pt.mjs')}`
+const REPO = resolve(new URL('../..', import.meta.url).pathname)
+// tor runs the PTs exactly as a user would configure it: `exec node bin/sultry.js webtunnel-…`.
+const PT = `${process.execPath} ${join(REPO, 'bin/sultry.js')}`
 const PAGE = 'hello through webtunnel\n'
 const BIG = randomBytes(20 * 1024 * 1024)
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
@@ -210,10 +211,11 @@ describe('stock tor through our WebTunnel PT', () => {
     const base = liveWorld()
     // Loopback only: anything else would be a bug in the interception below.
     const loopbackOnly: World = { ...base, net: { ...base.net, connect: (h, p) => (h === '127.0.0.1' ? base.net.connect(h, p) : Promise.reject(new Error(`refusing ${h}:${p}`))) } }
-    // src/tor's bridge parser takes IPv4 only today, so the placeholder here is TEST-NET-1
-    // (RFC 5737, never routed); with the 2001:db8 one the interception is the same.
-    const line = parseBridgeLine(`webtunnel 192.0.2.1:443 ${bridgeFingerprint} ${tunnelArgs.map(([k, v]) => `${k}=${v}`).join(' ')}`)
-    const r = await ourTorClient(webTunnelWorld(loopbackOnly, line, { ca: pkiCa }), `192.0.2.1:443 ${bridgeFingerprint}`)
+    // The same bridge line stock tor gets: its 2001:db8 placeholder is only reachable through the
+    // WebTunnel World that bridgesWithTransports wraps around ours.
+    const { world, bridges } = bridgesWithTransports(loopbackOnly, [bridgeLine], { ca: pkiCa })
+    expect(bridges[0]).toMatch(/^\[2001:db8:/)
+    const r = await ourTorClient(world, bridges[0])
     timings.ourTorViaWebTunnelBootstrap = r.bootstrapMs
     timings.ourTorViaWebTunnelBig20MiB = r.bigMs
     // The same client straight to the same bridge's ORPort, for the ratios printed below.
@@ -221,6 +223,29 @@ describe('stock tor through our WebTunnel PT', () => {
     timings.ourTorDirectBootstrap = d.bootstrapMs
     timings.ourTorDirectBig20MiB = d.bigMs
   }, 180_000)
+
+  it('sultry tor --bridge "webtunnel …" bootstraps through the bridge and serves the page on its SOCKS port', async () => {
+    const socksPort = testServerPort(BASE, 5)
+    writeFileSync(join(dir, 'ca-for-cli.crt'), pkiCa)
+    const child = spawn(process.execPath, [join(REPO, 'bin/sultry.js'), 'tor', '--testnet', join(dir, 'net'), '--bridge', bridgeLine, '--ca', join(dir, 'ca-for-cli.crt'), '--socks', `127.0.0.1:${socksPort}`], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    try {
+      const deadline = Date.now() + 60_000
+      while (!/SOCKS5 \/ SOCKS4a \/ HTTP CONNECT on/.test(stderr)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`sultry tor did not come up: ${stderr}`)
+        await sleep(100)
+      }
+      expect(stderr).toMatch(/Bootstrapped 100%/)
+      const body = await new Promise<string>((res, rej) =>
+        execFile('curl', ['-s', '--max-time', '60', '--socks5-hostname', `127.0.0.1:${socksPort}`, `http://127.0.0.1:${testServerPort(BASE)}/`], (e, so) => (e ? rej(e) : res(so))),
+      )
+      expect(body).toBe(PAGE)
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
+    }
+  }, 120_000)
 
   it('a tor client with UseBridges 1 and our bridge line bootstraps to 100% and fetches a local page', async () => {
     const t0 = Date.now()

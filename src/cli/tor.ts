@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { liveWorld } from '../net/live/world.js'
 import { TorClient } from '../tor/client.js'
 import { startSocksFront } from '../tor/socks-front.js'
+import { bridgesWithTransports } from '../webtunnel/tor-world.js'
 import { UsageError, type Command, type CommandSpec } from './args.js'
 
 const spec: CommandSpec = {
@@ -16,7 +17,8 @@ const spec: CommandSpec = {
     { name: 'socks', type: 'string', value: 'HOST:PORT', help: 'where to listen for SOCKS5, SOCKS4a and HTTP CONNECT', default: '127.0.0.1:9050' },
     { name: 'dir-authority', type: 'list', value: 'LINE', help: 'a torrc DirAuthority line, e.g. "a0 orport=20000 no-v2 v3ident=HEX 127.0.0.1:20020 FP" (repeat)' },
     { name: 'testnet', type: 'string', value: 'DIR', help: 'use the private network lab/tor-testnet started in DIR (its network.json); implies test-network path rules' },
-    { name: 'bridge', type: 'list', value: 'LINE', help: 'a bridge line "IP:PORT FINGERPRINT" to use as first hop (repeat)' },
+    { name: 'bridge', type: 'list', value: 'LINE', help: 'a bridge line to use as first hop (repeat): "IP:PORT FINGERPRINT", or "webtunnel [2001:db8::…]:443 FINGERPRINT url=… [servername=…] [cert=…]"' },
+    { name: 'ca', type: 'string', value: 'FILE', help: "PEM CA for a webtunnel bridge's HTTPS front (default: the system roots; cert= in the line pins instead)" },
     { name: 'cache', type: 'string', value: 'DIR', help: 'directory cache; reused while the consensus is valid' },
   ],
   details: `Bootstrap progress goes to stderr as "Bootstrapped N% (phase)". SOCKS username/password are
@@ -39,11 +41,21 @@ const command: Command = {
     if (authorities.length === 0) throw new UsageError('need --dir-authority lines or --testnet DIR')
     const m = /^(.+):(\d+)$/.exec(String(args.flags['socks']))
     if (!m) throw new UsageError('--socks wants HOST:PORT')
-    const world = liveWorld()
+    const caFile = args.flags['ca'] as string | undefined
+    const bridgeLines = (args.flags['bridge'] as string[] | undefined) ?? []
+    let world = liveWorld()
+    let bridges: string[] | undefined
+    if (bridgeLines.length) {
+      try {
+        ;({ world, bridges } = bridgesWithTransports(world, bridgeLines, { ca: caFile ? readFileSync(caFile) : undefined }))
+      } catch (e) {
+        throw new UsageError(`--bridge: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
     const started = Date.now()
     const tor = await TorClient.create(world, {
       authorities,
-      bridges: args.flags['bridge'] as string[] | undefined,
+      bridges,
       cacheDir: args.flags['cache'] as string | undefined,
       testingNetwork: testing,
       progress: (p, phase) => process.stderr.write(`Bootstrapped ${p}% (${phase}) [${Date.now() - started} ms]\n`),

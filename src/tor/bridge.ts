@@ -5,6 +5,7 @@
 
 import type { World } from '../net/world.js'
 import { WireError } from '../wire/bytes.js'
+import { formatIpv6, parseIpv6 } from '../wire/ip/address.js'
 import { Channel } from './channel/channel.js'
 import { Circuit } from './circuit/circuit.js'
 import type { RelayTarget } from './circuit/hop.js'
@@ -18,11 +19,20 @@ export interface BridgeLine {
   rsaId: Uint8Array
 }
 
+/**
+ * "IPv4:PORT FINGERPRINT" or "[IPv6]:PORT FINGERPRINT". A line naming a pluggable transport is the
+ * transport's business: whoever sets the transport up (sultry tor --bridge for webtunnel) hands us
+ * the address part and a World whose connect() reaches the bridge through it.
+ */
 export function parseBridgeLine(line: string): BridgeLine {
   const words = line.trim().replace(/^Bridge\s+/i, '').split(/\s+/)
-  const m = /^(\d+\.\d+\.\d+\.\d+):(\d{1,5})$/.exec(words[0] ?? '')
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new WireError('bad-value', 'bridge line: want IPv4:PORT FINGERPRINT')
-  return { host: m[1], port: Number(m[2]), rsaId: hexExact(words[1], 20, 'bridge fingerprint') }
+  const m = /^(?:(\d+\.\d+\.\d+\.\d+)|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(words[0] ?? '')
+  if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) {
+    const transport = /^[A-Za-z_][A-Za-z0-9_]*$/.test(words[0] ?? '') ? ` (a "${words[0]}" line needs its transport set up first)` : ''
+    throw new WireError('bad-value', `bridge line: want IPv4:PORT or [IPv6]:PORT, then FINGERPRINT${transport}`)
+  }
+  const host = m[1] ?? formatIpv6(parseIpv6(m[2]))
+  return { host, port: Number(m[3]), rsaId: hexExact(words[1], 20, 'bridge fingerprint') }
 }
 
 /** Keys from a server descriptor (dir-spec §2.1.1) that a client needs to extend through it. */

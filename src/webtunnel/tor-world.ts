@@ -8,7 +8,7 @@
 import type { Conn, World } from '../net/world.js'
 import { NetError } from '../net/world.js'
 import { ipv6FromText, ipv6ToText, isIpv6Text } from '../wire/socks/address.js'
-import type { BridgeLine } from './bridge-line.js'
+import { parseBridgeLine, type BridgeLine } from './bridge-line.js'
 import { clientConfigFromArgs } from './client-config.js'
 import { dialWebTunnel, type WebTunnelDialOptions } from './client.js'
 import { isPlaceholderAddress } from './placeholder-address.js'
@@ -39,4 +39,31 @@ export function webTunnelWorld(world: World, line: BridgeLine, options: WebTunne
       },
     },
   }
+}
+
+/**
+ * Sets up the transports of a list of bridge lines for a Tor client: plain "ADDR:PORT FP" lines pass
+ * through; each "webtunnel …" line wraps the World (webTunnelWorld) and becomes the plain line of
+ * its placeholder address, which only that World can reach. Other transports are refused clearly.
+ */
+export function bridgesWithTransports(
+  world: World,
+  lines: readonly string[],
+  options: WebTunnelDialOptions = {},
+): { world: World; bridges: string[] } {
+  const bridges: string[] = []
+  for (const text of lines) {
+    const first = text.trim().replace(/^Bridge\s+/i, '').split(/\s+/)[0] ?? ''
+    if (/^(\d|\[)/.test(first)) {
+      bridges.push(text)
+      continue
+    }
+    const line = parseBridgeLine(text)
+    if (line.transport !== 'webtunnel') throw new Error(`bridge transport "${line.transport}" is not supported (only webtunnel)`)
+    if (!line.fingerprint) throw new Error('a webtunnel bridge line needs the bridge fingerprint: tor authenticates the bridge by it')
+    world = webTunnelWorld(world, line, options)
+    const host = isIpv6Text(line.address) ? `[${line.address}]` : line.address
+    bridges.push(`${host}:${line.port} ${line.fingerprint}`)
+  }
+  return { world, bridges }
 }
