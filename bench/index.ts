@@ -14,6 +14,21 @@ function script(file: string, ...args: string[]): () => Promise<void> {
   }
 }
 
+/**
+ * Benchmarks measured inside a real-peer test harness (private tor network, nginx, stock tor): run
+ * that test file and print the figure lines it logs.
+ */
+function fromTest(file: string, lines: RegExp): () => Promise<void> {
+  return async () => {
+    const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url))
+    const r = spawnSync(process.execPath, [vitest, 'run', file, '--reporter=dot'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' })
+    const out = `${r.stdout}\n${r.stderr}`
+    const picked = out.split('\n').filter((l) => lines.test(l))
+    if (r.status !== 0 || picked.length === 0) throw new Error(`bench via ${file} failed (exit ${r.status}):\n${out.slice(-2000)}`)
+    console.log(picked.join('\n'))
+  }
+}
+
 const benches: Record<string, () => Promise<void>> = {
   async wire() {
     const r = benchRecords()
@@ -34,6 +49,9 @@ const benches: Record<string, () => Promise<void>> = {
     console.log(formatProxyBench(await benchProxy()))
   },
   ktls: script('./ktls.ts'),
+  // Our Tor client through WebTunnel vs the same client straight to the bridge, and vs stock tor
+  // through our PT: bootstrap time and 20 MiB bulk time, one run on the lab's private tor network.
+  webtunnel: fromTest('lab/webtunnel/tor-pt.test.ts', /^(our Tor client via WebTunnel|  vs )/),
 }
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
