@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { tempDir } from '../../src/proxy/testkit/peers.js'
+import { tempDir } from '../peers/process.js'
 import { bigSize, type CensorLab, proxyPort, startCensorLab } from './censor-lab.js'
 
 let lab: CensorLab

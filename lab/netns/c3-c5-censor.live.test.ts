@@ -6,7 +6,7 @@
 
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Peer, repoRoot } from '../../src/proxy/testkit/peers.js'
+import { type Peer, repoRoot } from '../peers/process.js'
 import { type CensorLab, startCensorLab, type Strategy } from './censor-lab.js'
 
 let lab: CensorLab

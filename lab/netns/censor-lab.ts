@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { labSite } from '../fixtures/index.js'
-import { makeLabCa, type Peer, repoRoot, startProcess, tempDir } from '../../src/proxy/testkit/peers.js'
+import { nginxArgs } from '../peers/nginx.js'
+import { makeLabCa } from '../peers/pki.js'
+import { type Peer, repoRoot, startProcess, tempDir } from '../peers/process.js'
 import { buildTopology, type Topology, waitForPortIn } from './topology.js'
 
 export const strategies = ['direct', 'tcp-split', 'record-split', 'oob-relay'] as const
@@ -102,9 +104,8 @@ export async function startCensorLab(): Promise<CensorLab> {
     bigSha = createHash('sha256').update(big).digest('hex')
     const p256Dir = join(dir, 'p256')
     mkdirSync(p256Dir)
-    const p256 = makeLabCa(p256Dir, ['blocked.example'])
-    spki = createHash('sha256').update(createPublicKey(p256.cert).export({ type: 'spki', format: 'der' })).digest('base64')
-    mkdirSync(join(dir, 'tmp'))
+    const p256 = makeLabCa(p256Dir, { names: ['blocked.example'] })
+    spki = createHash('sha256').update(createPublicKey(p256.certPem).export({ type: 'spki', format: 'der' })).digest('base64')
     const site = (listen: string, name: string, crt: string, key: string) => `
     server {
       listen ${listen} ssl;
@@ -114,23 +115,12 @@ export async function startCensorLab(): Promise<CensorLab> {
       ssl_protocols TLSv1.2 TLSv1.3;
       root ${join(dir, name)};
     }`
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `user root;
-  worker_processes 1;
-  pid ${dir}/nginx.pid;
-  error_log ${dir}/error.log info;
-  events { worker_connections 256; }
-  http {
-    access_log off;
-    client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-    ${site(`${addr.server}:443`, 'blocked.example', join(dir, 'blocked.example.crt'), join(dir, 'blocked.example.key'))}
-    ${site(`${addr.server}:443`, 'allowed.example', join(dir, 'allowed.example.crt'), join(dir, 'allowed.example.key'))}
-    ${site(`${addr.server}:8443`, 'blocked.example', join(p256Dir, 'leaf.crt'), join(p256Dir, 'leaf.key'))}
-  }
-  `,
-    )
-    await inNs(server, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], undefined, 443)
+    const http = [
+      site(`${addr.server}:443`, 'blocked.example', join(dir, 'blocked.example.crt'), join(dir, 'blocked.example.key')),
+      site(`${addr.server}:443`, 'allowed.example', join(dir, 'allowed.example.crt'), join(dir, 'allowed.example.key')),
+      site(`${addr.server}:8443`, 'blocked.example', p256.certFile, p256.keyFile),
+    ].join('\n')
+    await inNs(server, 'nginx', nginxArgs({ prefix: dir, http }), undefined, 443)
     await waitForPortIn(topo, client, addr.server, 443)
 
     // The OOB helper beyond the censor, with the cover.example certificate.

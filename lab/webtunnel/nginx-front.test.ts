@@ -16,7 +16,7 @@ import { certChainPinFromPem } from '../../src/webtunnel/cert-pin.js'
 import { clientConfigFromArgs } from '../../src/webtunnel/client-config.js'
 import { dialWebTunnel, WebTunnelError } from '../../src/webtunnel/client.js'
 import { listenWebTunnel } from '../../src/webtunnel/server.js'
-import { makeLabPki, type LabPki } from './lab-pki.js'
+import { makeLabCa, type LabCa } from '../peers/pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
 
 const NAME = 'webtunnel.lab.test'
@@ -24,7 +24,7 @@ const SECRET = '/c2VjcmV0LXBhdGg'
 const SITE = '<!doctype html><title>Lab bakery</title><h1>Fresh bread daily</h1>\n'
 
 let dir: string
-let pki: LabPki
+let pki: LabCa
 let nginx: NginxFront
 let server: Listener
 let echo: net.Server
@@ -69,7 +69,7 @@ const args = (extra: [string, string][] = []): [string, string][] => [['url', `h
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sultry-webtunnel-'))
-  pki = makeLabPki(dir, NAME)
+  pki = makeLabCa(dir, { names: [NAME], ips: ['127.0.0.1'] })
   echo = net.createServer({ allowHalfOpen: true }, (s) => {
     echoConnections++
     s.pipe(s)

@@ -18,7 +18,7 @@ import { clientConfigFromArgs } from '../../src/webtunnel/client-config.js'
 import { dialWebTunnel } from '../../src/webtunnel/client.js'
 import { listenWebTunnel } from '../../src/webtunnel/server.js'
 import { encodeUpgradeRequest, UPGRADE_RESPONSE } from '../../src/webtunnel/upgrade.js'
-import { makeLabPki } from './lab-pki.js'
+import { makeLabCa } from '../peers/pki.js'
 import { captureClientHello, framingDuplex } from './misbehaving-clients.js'
 
 const SECRET = '/s'
@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sultry-wt-reg-'))
-  const pki = makeLabPki(dir, 'bridge.lab.test')
+  const pki = makeLabCa(dir, { names: ['bridge.lab.test'], ips: ['127.0.0.1'] })
   const secureContext = tls.createSecureContext({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) })
   bridge = net.createServer((sock) => {
     const rec = { received: [] as Buffer[], tls: 'pending' as 'pending' | 'secure' | 'refused' }

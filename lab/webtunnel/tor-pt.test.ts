@@ -25,7 +25,7 @@ import { bridgesWithTransports } from '../../src/webtunnel/tor-world.js'
 import { TorClient } from '../../src/tor/client.js'
 import type { World } from '../../src/net/world.js'
 import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
-import { makeLabPki } from './lab-pki.js'
+import { makeLabCa } from '../peers/pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
 
 const BASE = 25700
@@ -90,7 +90,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => page.listen(testServerPort(BASE), '127.0.0.1', r))
   net = await startTestnet(join(dir, 'net'), { basePort: BASE })
   timings.testnet = Date.now() - t0
-  const pki = makeLabPki(dir, NAME)
+  const pki = makeLabCa(dir, { names: [NAME], ips: ['127.0.0.1'] })
   const ptPort = testServerPort(BASE, 3)
   nginx = await startNginxFront({ dir: join(dir, 'nginx'), serverName: NAME, certFile: pki.certFile, keyFile: pki.keyFile, secretPath: SECRET, upstreamPort: ptPort, siteHtml: 'an ordinary site\n' })
   pkiCa = pki.caPem
