@@ -3,8 +3,8 @@
 // our RSS with 100 open streams. Usage: node --import tsx bench/tor.ts   (or benchTor() from index)
 // Only 127.0.0.1. The network is stopped by recorded pid in a finally, whatever fails.
 
-import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as http from 'node:http'
 import * as net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -155,6 +155,43 @@ function cTorCircuitBuilds(port: number, cookieFile: string, count: number): Pro
   })
 }
 
+/**
+ * Bootstrap time of a fresh C tor client process (spawn to "Bootstrapped 100%" on its stdout), run
+ * from c0's torrc with its own DataDirectory and SOCKS port; run twice on one DataDirectory for cold
+ * then warm. We started it, so we stop it by its own pid.
+ */
+async function cTorBootstrap(netDir: string, dataDir: string, socksPort: number): Promise<number> {
+  const keep = (l: string) => !/^(DataDirectory|PidFile|RunAsDaemon|ControlPort|CookieAuthentication|Log|SocksPort|Nickname) /.test(l)
+  const torrc = readFileSync(join(netDir, 'nodes', 'c0', 'torrc'), 'utf8').split('\n').filter(keep)
+  torrc.push(`DataDirectory ${dataDir}`, 'RunAsDaemon 0', `SocksPort 127.0.0.1:${socksPort}`, 'Log notice stdout')
+  const file = join(dataDir, '..', 'bench-c-torrc')
+  writeFileSync(file, torrc.join('\n') + '\n')
+  const t0 = now()
+  const child = spawn('/usr/sbin/tor', ['--defaults-torrc', join(netDir, 'torrc-defaults'), '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  try {
+    return await new Promise<number>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`C tor client did not bootstrap in 60 s:\n${out.slice(-1000)}`)), 60_000)
+      child.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('Bootstrapped 100%')) {
+          clearTimeout(timer)
+          res(now() - t0)
+        }
+      })
+      child.on('error', rej)
+      child.on('exit', (code) => rej(new Error(`C tor client exited ${code}:\n${out.slice(-1000)}`)))
+    })
+  } finally {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const gone = new Promise((r) => child.once('exit', r))
+      process.kill(child.pid, 'SIGTERM')
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))])
+      if (child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+    }
+  }
+}
+
 /** C tor client's bootstrap from its notice.log timestamps (first line to "Bootstrapped 100%"), in ms; undefined if unparseable. */
 function cTorBootstrapFromLog(file: string): number | undefined {
   const lines = readFileSync(file, 'utf8').split('\n')
@@ -197,8 +234,12 @@ export async function benchTor(): Promise<void> {
     const tor = await TorClient.create(world, config)
     const warmMs = now() - t0
     clients.push(tor)
-    rows.push(['bootstrap, cold (empty cache)', `${coldMs.toFixed(0)} ms`, cBoot === undefined ? 'n/a (log unparseable)' : `${cBoot.toFixed(0)} ms (its log, at network start)`, ratio(coldMs, cBoot)])
-    rows.push(['bootstrap, warm (same cache)', `${warmMs.toFixed(0)} ms`, 'n/a: C tor warm restart is impractical here (the launcher owns its pid)', 'n/a'])
+    const cDataDir = join(mkdtempSync(join(dir, 'bench-c-')), 'data')
+    const cCold = await cTorBootstrap(tn.dir, cDataDir, testServerPort(tn.basePort, 2))
+    const cWarm = await cTorBootstrap(tn.dir, cDataDir, testServerPort(tn.basePort, 2))
+    rows.push(['bootstrap, cold (empty cache)', `${coldMs.toFixed(0)} ms`, `${cCold.toFixed(0)} ms (fresh process, spawn to 100%)`, ratio(coldMs, cCold)])
+    rows.push(['bootstrap, warm (same cache)', `${warmMs.toFixed(0)} ms`, `${cWarm.toFixed(0)} ms (same DataDirectory)`, ratio(warmMs, cWarm)])
+    if (cBoot !== undefined) console.log(`tor  (c0, the network's own C tor client, bootstrapped in ${cBoot.toFixed(0)} ms by its log at network start)`)
 
     // Circuit build: ours by the client's own per-circuit trace (one new isolation key per connect).
     circuitMs.length = 0
@@ -211,9 +252,28 @@ export async function benchTor(): Promise<void> {
     rows.push([`circuit build p50 (${CIRCUITS} builds)`, `${ourCirc.toFixed(1)} ms`, `${cCirc.toFixed(1)} ms (EXTENDCIRCUIT 0 -> CIRC BUILT)`, ratio(ourCirc, cCirc)])
     await tor.close()
 
-    // Bulk: ours in this process, C tor through its SOCKS port with curl.
+    // A fresh client for the RSS and bulk runs (its first circuit carries both).
     const bulkClient = await TorClient.create(world, config)
     clients.push(bulkClient)
+    // RSS with 100 streams open and held on one circuit.
+    const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+    gc()
+    const before = process.memoryUsage().rss
+    for (let i = 0; i < HELD_STREAMS; i++) {
+      const s = await bulkClient.connect('127.0.0.1', port)
+      s.on('error', () => {})
+      s.on('data', () => {})
+      s.write(`GET /hold HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
+      held.push(s)
+    }
+    await new Promise((r) => setTimeout(r, 1000))
+    gc()
+    const after = process.memoryUsage().rss
+    const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`
+    rows.push([`our RSS, ${HELD_STREAMS} open streams`, `${mb(before)} -> ${mb(after)} (${after >= before ? '+' : '-'}${mb(Math.abs(after - before))}${(globalThis as { gc?: unknown }).gc ? ', after gc' : ', no --expose-gc'})`, 'not measured (C tor is another process)', 'n/a'])
+
+    for (const s of held.splice(0)) s.destroy()
+    // Bulk: ours in this process, C tor through its SOCKS port with curl.
     const url = `http://127.0.0.1:${port}/bulk`
     t0 = now()
     const got = await getThrough(await bulkClient.connect('127.0.0.1', port), port, '/bulk')
@@ -224,21 +284,6 @@ export async function benchTor(): Promise<void> {
     const ourMBs = BULK_BYTES / 1e6 / ourS
     const cMBs = BULK_BYTES / 1e6 / c.seconds
     rows.push(['bulk 100 MB from 127.0.0.1', `${ourMBs.toFixed(1)} MB/s (${ourS.toFixed(1)} s)`, `${cMBs.toFixed(1)} MB/s (${c.seconds.toFixed(1)} s, curl)`, ratio(ourMBs, cMBs)])
-
-    // RSS with 100 streams open and held on one circuit.
-    ;(globalThis as { gc?: () => void }).gc?.()
-    const before = process.memoryUsage().rss
-    for (let i = 0; i < HELD_STREAMS; i++) {
-      const s = await bulkClient.connect('127.0.0.1', port)
-      s.on('error', () => {})
-      s.on('data', () => {})
-      s.write(`GET /hold HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
-      held.push(s)
-    }
-    await new Promise((r) => setTimeout(r, 1000))
-    const after = process.memoryUsage().rss
-    const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`
-    rows.push([`our RSS, ${HELD_STREAMS} open streams`, `${mb(before)} -> ${mb(after)} (+${mb(after - before)})`, 'not measured (C tor is another process)', 'n/a'])
 
     const w = [0, 1, 2, 3].map((k) => Math.max(...[['measure', 'ours', 'C tor', 'ratio ours/C'], ...rows].map((r) => r[k].length)))
     const line = (r: string[]) => 'tor  ' + r.map((x, k) => x.padEnd(w[k])).join('  ')
