@@ -7,9 +7,9 @@ import { benchRecords } from './wire-records.js'
 import { benchSim } from './sim-transfer.js'
 
 /** Benchmarks that start their own peers run as their own process, so their servers never share our event loop. */
-function script(file: string, ...args: string[]): () => Promise<void> {
+function script(file: string, nodeFlags: string[] = []): () => Promise<void> {
   return async () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: 'inherit' })
+    const r = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error(`bench ${file} exited ${r.status}`)
   }
 }
@@ -49,6 +49,8 @@ const benches: Record<string, () => Promise<void>> = {
     console.log(formatProxyBench(await benchProxy()))
   },
   ktls: script('./ktls.ts'),
+  // Our Tor client vs C tor on the lab's private network; --expose-gc so the RSS figure is after a gc.
+  tor: script('./tor.ts', ['--expose-gc']),
   // Our Tor client through WebTunnel vs the same client straight to the bridge, and vs stock tor
   // through our PT: bootstrap time and 20 MiB bulk time, one run on the lab's private tor network.
   webtunnel: fromTest('lab/webtunnel/tor-pt.test.ts', /^(our Tor client via WebTunnel|  vs )/),
