@@ -8,6 +8,10 @@ declare -A need=(
   [openssl]=openssl
   [curl]=curl
   [nginx]=nginx
+  [tor]=tor
+  [iptables]=iptables
+  [ip]=iproute2
+  [chromium]=chromium
 )
 missing=()
 for bin in "${!need[@]}"; do
