@@ -59,6 +59,8 @@ const targetOf = (r: NetRelay): RelayTarget => ({ host: r.address, port: r.orPor
 export class TorClient {
   private readonly channels = new Map<string, Promise<Channel>>()
   private readonly circuits: LiveCircuit[] = []
+  /** Circuit builds in flight, by isolation key and port. */
+  private readonly building = new Map<string, Promise<LiveCircuit>>()
   private primaryGuards: NetRelay[] = []
   private bridgeTargets: RelayTarget[] = []
   /** Exits seen failing (circuit died under a stream); avoided for new circuits. */
@@ -205,8 +207,16 @@ export class TorClient {
 
   private async circuitFor(port: number, isolation: string): Promise<LiveCircuit> {
     if (this.closed) throw new CircuitError('closed', 'client is closed')
-    const found = this.circuits.find((c) => !c.circuit.closed && c.isolation === isolation && c.exit.policyOk(port))
-    return found ?? this.buildCircuit(port, isolation)
+    // A circuit whose exit has since been seen failing is left alone: its own DESTROY may be late.
+    const found = this.circuits.find((c) => !c.circuit.closed && c.isolation === isolation && c.exit.policyOk(port) && !this.badExits.has(c.exitRsa))
+    if (found) return found
+    // Requests that arrive together share one build instead of each building a circuit.
+    const key = `${isolation}\0${port}`
+    const pending = this.building.get(key)
+    if (pending) return pending
+    const p = this.buildCircuit(port, isolation).finally(() => this.building.delete(key))
+    this.building.set(key, p)
+    return p
   }
 
   /** Circuits currently open, for inspection (which exit, which isolation key). */
