@@ -314,6 +314,47 @@ describe('OnionRouter in the sim, driven by our client', () => {
     expect(got.notDir).toBe(EndReason.NOTDIRECTORY)
   }, 30_000)
 
+  it('EXTEND2 to nowhere or to the wrong identity: the client build fails with DESTROY (CONNECTFAILED); channels are reused', async () => {
+    const t = await simTor()
+    const got = await inSim(t, async () => {
+      const ch = await Channel.open(t.client, t.path[0])
+      const fail = (path: RelayTarget[]) =>
+        Circuit.build(t.client, ch, path).then(
+          () => undefined,
+          (e: CircuitError) => e,
+        )
+      const noRelay = await fail([t.path[0], { ...t.path[1], port: 9999 }])
+      const wrongId = await fail([t.path[0], { ...t.path[1], rsaId: keys[2].rsaId }])
+      const a = await Circuit.build(t.client, ch, t.path)
+      const b = await Circuit.build(t.client, ch, t.path)
+      return { noRelay, wrongId, open: !a.closed && !b.closed }
+    })
+    for (const e of [got.noRelay, got.wrongId]) {
+      expect(e).toBeInstanceOf(CircuitError)
+      expect(e!.code).toBe('destroyed')
+      expect(e!.reason).toBe(DestroyReason.CONNECTFAILED)
+      expect(e!.failedHop).toBe(1)
+    }
+    expect(got.open).toBe(true)
+    // Two circuits over guard → middle → exit: one channel per next relay, reused.
+    expect(t.routers[0].stats.channelsOut).toBe(1)
+    expect(t.routers[1].stats.channelsOut).toBe(1)
+    expect(t.routers[0].stats.circuitsOpen).toBe(2)
+  }, 30_000)
+
+  it('works over seed-drawn links (latency, jitter, bandwidth, segmentation) for several seeds', async () => {
+    for (const seed of [11, 12, 13]) {
+      const t = await simTor(seed, { quiet: false })
+      const body = await inSim(t, async () => {
+        const { circ } = await threeHop(t)
+        const s = await TorStream.open(t.client, circ, { host: 'web', port: 80 })
+        s.write('GET /big HTTP/1.0\r\n\r\n')
+        return bodyOf(await collect(s))
+      })
+      expect(sha(body), `seed ${seed}`).toBe(sha(BIG))
+    }
+  }, 60_000)
+
   it('stop() of the middle: the client circuit errors out, the guard forgets it', async () => {
     const t = await simTor()
     const got = await inSim(t, async () => {
