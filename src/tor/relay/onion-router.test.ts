@@ -355,6 +355,22 @@ describe('OnionRouter in the sim, driven by our client', () => {
     }
   }, 60_000)
 
+  it('reproduces: the same seed gives the same trace', async () => {
+    const run = async (seed: number) => {
+      const t = await simTor(seed, { quiet: false })
+      await inSim(t, async () => {
+        const { circ } = await threeHop(t)
+        const s = await TorStream.open(t.client, circ, { host: 'web', port: 80 })
+        s.write('GET /hello HTTP/1.0\r\n\r\n')
+        return await collect(s)
+      })
+      return t.net.traceHash()
+    }
+    const first = await run(21)
+    expect(await run(21)).toBe(first)
+    expect(await run(22)).not.toBe(first)
+  }, 30_000)
+
   it('stop() of the middle: the client circuit errors out, the guard forgets it', async () => {
     const t = await simTor()
     const got = await inSim(t, async () => {
