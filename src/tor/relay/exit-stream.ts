@@ -105,7 +105,9 @@ export class ExitStream extends EdgeStream {
     conn.on('error', (e: Error & { code?: string }) => this.end(endReasonForError(e.code)))
     conn.on('close', () => this.produceEnd())
     conn.on('drain', () => this.sinkDrained())
-    for (const d of this.early.splice(0)) this.sinkWrite(d)
+    let room = true
+    for (const d of this.early.splice(0)) room = this.sinkWrite(d)
+    if (room) this.sinkDrained()
     this.pump()
   }
 
@@ -116,8 +118,9 @@ export class ExitStream extends EdgeStream {
 
   protected deliver(data: Uint8Array): boolean {
     if (this.state === 'connecting') {
+      // No stream SENDME for these until the target has taken them: the window bounds what we hold.
       this.early.push(data.slice())
-      return true
+      return false
     }
     return this.sinkWrite(data)
   }

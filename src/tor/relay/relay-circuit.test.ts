@@ -145,6 +145,20 @@ describe('RelayCircuit windows', () => {
   })
 })
 
+describe('RelayCircuit optimistic data', () => {
+  it('holds DATA sent before CONNECTED without acknowledging it; the stream SENDME comes once the target took it', async () => {
+    const t = await setup()
+    t.send({ cmd: 'BEGIN', address: 'web', port: 80, flags: 0 }, 3)
+    for (let i = 0; i < 60; i++) t.send({ cmd: 'DATA', data: PAYLOAD }, 3)
+    const sendmes = (o: Out[]) => o.filter((x) => x.kind === 'relay' && x.streamId === 3 && x.msg.cmd === 'SENDME')
+    expect(sendmes(t.take())).toHaveLength(0)
+    await t.settle()
+    const out = t.take()
+    expect(out[0]).toMatchObject({ kind: 'relay', streamId: 3, msg: { cmd: 'CONNECTED' } })
+    expect(sendmes(out)).toHaveLength(1)
+  })
+})
+
 describe('RelayCircuit protocol violations', () => {
   const cases: [string, (t: Awaited<ReturnType<typeof setup>>) => void][] = [
     ['a cell no layer recognises, with no next hop', (t) => t.circ.onPrevCell({ circId: CIRC_ID, command: ChanCmd.RELAY, body: new Uint8Array(509).fill(7) })],
