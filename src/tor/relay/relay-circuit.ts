@@ -139,7 +139,11 @@ export class RelayCircuit implements EdgeCircuit {
         const next = this.next
         if (!next || next.state !== 'open' || !next.channel) throw new RelayProtocolError('relay cell recognised by nobody and no next hop to pass it to')
         this.ctx.counters.cellsForwarded++
-        next.channel.send({ circId: next.circId, command: cell.command, body })
+        try {
+          next.channel.send({ circId: next.circId, command: cell.command, body })
+        } catch {
+          this.onNextGone(DestroyReason.CHANNEL_CLOSED) // the outbound channel died under us
+        }
         return
       }
       case ChanCmd.DESTROY: {
