@@ -118,6 +118,7 @@ export class Channel {
         socket.off('data', onData)
         socket.off('error', onError)
         socket.off('close', onClose)
+        socket.off('end', onClose)
         if (err) {
           socket.on('error', () => {}) // late errors of a socket we gave up on must not go unhandled
           socket.destroy()
@@ -163,6 +164,7 @@ export class Channel {
       socket.on('data', onData)
       socket.on('error', onError)
       socket.on('close', onClose)
+      socket.on('end', onClose)
       // The first VERSIONS cell always has a 2-byte circuit id.
       socket.write(encodeCell(chanMsgCell(0, { cmd: 'VERSIONS', versions: [...LINK_VERSIONS] }), 2))
     })
@@ -178,6 +180,9 @@ export class Channel {
     })
     this.socket.on('error', (e) => this.close(new ChannelError('tls', e.message)))
     this.socket.on('close', () => this.close(new ChannelError('closed', 'relay closed the connection')))
+    // A relay that ends its side is done with the channel; over a sim Conn a TLS socket may report
+    // 'end' and never 'close', so EOF alone closes the channel.
+    this.socket.on('end', () => this.close(new ChannelError('closed', 'relay closed the connection')))
     // Cells that arrived in the same read as NETINFO.
     for (const ev of early) {
       if (ev.kind === 'error') return this.close(new ChannelError('protocol', ev.error.message))
