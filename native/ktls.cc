@@ -337,9 +337,24 @@ void OnPoll(uv_poll_t* h, int status, int events) {
   napi_open_handle_scope(w->env, &scope);
   napi_value cb, recv, argv[2] = {Int(w->env, status), Int(w->env, events)}, result;
   napi_get_reference_value(w->env, w->cb, &cb);
-  napi_get_undefined(w->env, &recv);
+  // The receiver must be an object: napi_make_callback converts it with ToObject, and `undefined`
+  // makes it fail before the callback runs, leaving a TypeError pending that Node-API then throws
+  // out of whatever addon function JS calls next. That was the "missed readiness" seen in QEMU:
+  // every poll event was dropped, and the next recvmsg/pollUpdate threw.
+  napi_get_global(w->env, &recv);
   // make_callback (not call_function) so promise jobs and nextTicks run afterwards.
-  napi_make_callback(w->env, w->ctx, recv, cb, 2, argv, &result);
+  napi_status st = napi_make_callback(w->env, w->ctx, recv, cb, 2, argv, &result);
+  bool pending = false;
+  napi_is_exception_pending(w->env, &pending);
+  if (pending) {
+    // The JS callback threw: report it as an uncaught exception now (as any libuv-driven callback
+    // would), instead of leaving it for the next unrelated addon call to throw.
+    napi_value err;
+    napi_get_and_clear_last_exception(w->env, &err);
+    napi_fatal_exception(w->env, err);
+  } else if (st != napi_ok) {
+    napi_fatal_error("sultry_ktls OnPoll", NAPI_AUTO_LENGTH, "napi_make_callback failed", NAPI_AUTO_LENGTH);
+  }
   napi_close_handle_scope(w->env, scope);
 }
 

@@ -19,8 +19,6 @@ export class KernelTlsSocket extends Duplex {
   private readonly buf = new Uint8Array(16384 + 256)
   private poll?: PollHandle
   private wantRead = false
-  /** Safety net, see armRetry(). */
-  private retry?: NodeJS.Timeout
   private pendingWrite?: { data: Uint8Array; cb: (e?: Error | null) => void }
   /** Control records seen, for the caller's report (tickets are ignored: no resumption here). */
   readonly control = { tickets: 0, alerts: [] as number[][] }
@@ -37,35 +35,12 @@ export class KernelTlsSocket extends Duplex {
     this.poll = addon.pollStart(fd, 0, (status, events) => this.onPoll(status, events))
   }
 
-  /**
-   * In the QEMU runs (Debian 6.1 kernel) the libuv poll on the kTLS fd sometimes never reported
-   * readability although records kept arriving (pollUpdate returned 0; cause not found yet: libuv
-   * epoll on the dup()ed fd, or the kernel's tls poll). Until that is understood, a 10 ms retry
-   * runs whenever we wait, so a missed wakeup costs latency instead of hanging the transfer.
-   */
-  private armRetry(): void {
-    if (this.retry || this.destroyed) return
-    this.retry = setTimeout(() => {
-      this.retry = undefined
-      if (this.destroyed) return
-      this.trace?.('retry timer fired')
-      if (this.pendingWrite) {
-        const w = this.pendingWrite
-        this.pendingWrite = undefined
-        this.writeAll(w.data, w.cb)
-      }
-      if (this.wantRead) this.readRecords()
-      this.watch()
-    }, 10)
-  }
-
   private watch(): void {
     if (!this.poll || this.destroyed) return
     const events = this.events()
     const rc = this.addon.pollUpdate(this.poll, events)
     this.trace?.(`pollUpdate events=${events} -> ${rc}`)
     if (rc !== 0) return void this.destroy(new Error(`libuv poll on the kTLS socket failed (${rc})`))
-    if (events !== 0) this.armRetry()
   }
 
   private events(): number {
@@ -156,8 +131,6 @@ export class KernelTlsSocket extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
-    clearTimeout(this.retry)
-    this.retry = undefined
     if (this.poll) this.addon.pollClose(this.poll)
     this.poll = undefined
     if (this.fd >= 0) this.addon.close(this.fd)
