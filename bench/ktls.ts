@@ -1,9 +1,11 @@
 // Download throughput of `sultry fetch` (whatever kTLS path this kernel allows) against Node's own
 // https module and plain TCP, same server process type, same sink (SHA-256 of the body, then dropped), one run
-// each, in sequence. Usage: node --import tsx bench/ktls.ts [bytes]   (default 1 GiB)
+// each, in sequence; then, inside QEMU with Debian's kernel (src/ktls/vm/run.sh), the kTLS path as a
+// ratio to the userspace fallback. Usage:
+//   node --import tsx bench/ktls.ts [bytes] [--vm-mib N] [--no-vm]   (default 1 GiB here, 128 MiB in the VM)
 // Prints MB/s and ratios; says "kTLS" only if the fetch report had tx and rx on.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import https from 'node:https'
 import net from 'node:net'
@@ -11,7 +13,10 @@ import { fileURLToPath } from 'node:url'
 import { fetch, formatKtls } from '../src/ktls/fetch.js'
 import { makeLabPki } from '../src/ktls/testkit/peers.js'
 
-const BYTES = Number(process.argv[2] ?? 2 ** 30)
+const args = process.argv.slice(2)
+const vmMibAt = args.indexOf('--vm-mib')
+const VM_MIB = vmMibAt >= 0 ? Number(args[vmMibAt + 1]) : 128
+const BYTES = Number(args.find((a, i) => !a.startsWith('--') && i !== vmMibAt + 1) ?? 2 ** 30)
 const here = fileURLToPath(new URL('.', import.meta.url))
 const pki = makeLabPki()
 
@@ -73,3 +78,14 @@ console.log(`\nsultry fetch path: ${ktlsOn ? 'kTLS' : 'userspace TLS (node:tls)'
 console.log(`ratio sultry fetch / node https: ${(fetchMbs / httpsMbs).toFixed(2)}`)
 console.log(`ratio sultry fetch / plain TCP:  ${(fetchMbs / tcpMbs).toFixed(2)}`)
 console.log(`(${BYTES} bytes per run, one run each, shared 2-core machine: treat ratios as rough)`)
+
+// Inside the VM: the guest's bench (best of 2 alternating runs per path, same s_server, in one
+// process) prints one BENCH line. TCG emulation makes the MB/s meaningless; the ratio is the figure.
+if (!args.includes('--no-vm')) {
+  console.log(`\nkTLS vs userspace fallback inside QEMU (Debian kernel, ${VM_MIB} MiB; make test-ktls-vm's checks run too; --no-vm skips):`)
+  const t0 = Date.now()
+  const vm = spawnSync('bash', [`${here}../src/ktls/vm/run.sh`], { env: { ...process.env, KTLS_VM_BENCH_MIB: String(VM_MIB) }, encoding: 'utf8', maxBuffer: 64 << 20 })
+  const line = /BENCH .*/.exec(vm.stdout ?? '')
+  console.log(line ? line[0].replace(/^BENCH /, '') : `no BENCH line from the VM run (exit ${vm.status}): ${(vm.stdout ?? '').trim().split('\n').slice(-4).join(' | ')}`)
+  console.log(`(VM run ${vm.status === 0 ? 'passed' : `exit ${vm.status}`}, ${((Date.now() - t0) / 1000).toFixed(0)} s)`)
+}

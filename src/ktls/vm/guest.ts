@@ -242,8 +242,10 @@ async function interactive(addon: KtlsAddon): Promise<void> {
 
 async function bench(mib: number, www: string): Promise<void> {
   const block = randomBytes(1024 * 1024)
-  const parts = Array.from({ length: mib }, () => block)
-  writeFileSync(`${www}/bench`, Buffer.concat(parts))
+  const file = Buffer.concat(Array.from({ length: mib }, (_, i) => Buffer.concat([block.subarray(0, 8).fill(i & 0xff), block.subarray(8)])))
+  writeFileSync(`${www}/bench`, file)
+  const want = createHash('sha256').update(file).digest('hex')
+  const bad: string[] = []
   const peer = await startSServer(pki, ['-WWW', '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'], www)
   const seconds: Record<string, number[]> = { require: [], off: [] }
   try {
@@ -252,12 +254,14 @@ async function bench(mib: number, www: string): Promise<void> {
       const res = await fetch(`https://127.0.0.1:${peer.port}/bench`, { ca: pki.caPem, ktls: mode, onBody: () => {} })
       seconds[mode].push(Number(process.hrtime.bigint() - t0) / 1e9)
       if (res.bytes !== mib * 1024 * 1024) throw new Error(`${mode}: ${res.bytes} bytes (${formatKtls(res.ktls)})`)
+      if (res.sha256 !== want || (mode === 'require') !== !('off' in res.ktls)) bad.push(`${mode}: sha ${res.sha256 === want ? 'match' : 'MISMATCH'} ${formatKtls(res.ktls)}`)
     }
+    result('large-download', bad.length === 0, `${mib} MiB x2 per path, SHA-256 and ktls report checked ${bad.join('; ')}`)
     const best = (m: string) => Math.min(...seconds[m])
     const rate = (m: string) => ((mib * 1.048576) / best(m)).toFixed(1)
     console.log(`BENCH ${mib} MiB TLS 1.3 AES-128-GCM, best of 2: kTLS ${rate('require')} MB/s, userspace ${rate('off')} MB/s, ratio kTLS/userspace ${(best('off') / best('require')).toFixed(2)} (TCG emulation: only the ratio means anything) runs ${JSON.stringify(seconds)}`)
   } catch (e) {
-    console.log(`BENCH failed: ${e instanceof Error ? e.message : String(e)}`)
+    result('large-download', false, e instanceof Error ? e.message : String(e))
   }
   peer.stop()
 }

@@ -6,13 +6,13 @@
 # of the linux-image-amd64 package with `apt-get download` (never installs a kernel), uses KVM when
 # /dev/kvm is usable and TCG otherwise, prints progress, and stops after a global time budget.
 #
-# Environment: KTLS_VM_TIMEOUT (s, whole run, default 1500), KTLS_VM_BENCH_MIB (guest bench size,
+# Environment: KTLS_VM_TIMEOUT (s, whole run, default 900), KTLS_VM_BENCH_MIB (guest bench size,
 # default 64; 0 skips it), KTLS_VM_CACHE (where the kernel package is kept, default
 # ~/.cache/sultry-ktls-vm), KVER (use /boot/vmlinuz-KVER and /lib/modules/KVER instead).
 # Exit: 0 all passed; 1 a check failed; 2 setup failed; 124 the time budget ran out.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
-BUDGET=${KTLS_VM_TIMEOUT:-1500}
+BUDGET=${KTLS_VM_TIMEOUT:-900}
 BENCH_MIB=${KTLS_VM_BENCH_MIB:-64}
 CACHE=${KTLS_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sultry-ktls-vm}
 T0=$(date +%s)
@@ -87,6 +87,8 @@ STEP=addon
 STEP=initramfs
 say "building the initramfs ($KVER)"
 WORK=$(mktemp -d /tmp/sultry-ktls-vm.XXXXXX)
+# Keep only the serial log: the image is ~50 MB per run.
+trap 'rm -rf "$WORK/root" "$WORK/initramfs.cpio.gz"' EXIT
 ROOT=$WORK/root
 mkdir -p $ROOT/{bin,sbin,proc,sys,dev,tmp,etc,usr/bin,usr/lib/ssl,lib/x86_64-linux-gnu,lib64,t/pki,t/native/build/Release}
 cp "$(command -v busybox)" $ROOT/bin/busybox
