@@ -6,11 +6,12 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type tls from 'node:tls'
-import { TLS_1_3_VERSION, TLS_RX, TLS_TX } from './constants.js'
+import { ContentType, TLS_1_3_VERSION, TLS_RX, TLS_TX } from './constants.js'
 import { encodeCryptoInfo } from './crypto-info.js'
 import { fallbackReason } from './fallback-reason.js'
 import { KernelTlsSocket } from './kernel-socket.js'
 import type { KtlsAddon } from './native.js'
+import { postHandshakeProblem } from './post-handshake.js'
 import { handshakeOverPump, type PumpedHandshake } from './pump.js'
 import { SimKtlsSocket } from './sim-kernel.js'
 import { KTLS_CIPHER_LIST } from './suites.js'
@@ -76,7 +77,16 @@ export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOpt
     let n = 0
     for (let r = sim.recvmsg(); r; r = sim.recvmsg()) {
       n++
-      if (r.recordType === 23) early.push(r.data)
+      if (r.recordType === ContentType.applicationData) early.push(r.data)
+      // OpenSSL has not seen these bytes yet, so it can still take the whole connection: anything but
+      // data and tickets (a KeyUpdate, an alert) is left to it rather than to a kernel that cannot re-key.
+      else {
+        const problem = r.recordType === ContentType.handshake ? postHandshakeProblem(r.data) : `a TLS record of type ${r.recordType}`
+        if (problem) {
+          for (const b of [bytes.tx, bytes.rx, rx]) b.fill(0)
+          return userspace(`right after the handshake: ${problem}`)
+        }
+      }
     }
     if (sim.queued) return userspace(`${sim.queued} byte(s) of a partial record were read past the handshake`)
     rx = bumpRecSeq(rx, n)

@@ -6,20 +6,17 @@
 import { Duplex } from 'node:stream'
 import { ContentType } from './constants.js'
 import { errnoName, type KtlsAddon, type PollHandle } from './native.js'
+import { postHandshakeProblem, postHandshakeTypes } from './post-handshake.js'
 
 const READABLE = 1
 const WRITABLE = 2
 const EAGAIN = 'EAGAIN'
 
-/** Handshake message types that may follow the handshake (RFC 8446 §4.6). */
-const NEW_SESSION_TICKET = 4
-const KEY_UPDATE = 24
-
 export class KernelTlsSocket extends Duplex {
   private readonly buf = new Uint8Array(16384 + 256)
   private poll?: PollHandle
   private wantRead = false
-  private pendingWrite?: { data: Uint8Array; cb: (e?: Error | null) => void }
+  private pendingWrite?: { data: Uint8Array; type: number; cb: (e?: Error | null) => void }
   /** Control records seen, for the caller's report (tickets are ignored: no resumption here). */
   readonly control = { tickets: 0, alerts: [] as number[][] }
 
@@ -54,7 +51,7 @@ export class KernelTlsSocket extends Duplex {
     if (events & WRITABLE && this.pendingWrite) {
       const w = this.pendingWrite
       this.pendingWrite = undefined
-      this.writeAll(w.data, w.cb)
+      this.writeAll(w.data, w.cb, w.type)
     }
     this.watch()
   }
@@ -85,9 +82,11 @@ export class KernelTlsSocket extends Duplex {
       if (r.recordType === ContentType.applicationData) {
         this.wantRead = this.push(data)
       } else if (r.recordType === ContentType.handshake) {
-        if (data[0] === NEW_SESSION_TICKET) this.control.tickets++
-        else if (data[0] === KEY_UPDATE) return void this.destroy(new Error('peer sent KeyUpdate: re-keying the kernel is not supported by this client'))
-        else return void this.destroy(new Error(`unexpected post-handshake message type ${data[0]}`))
+        // Checked before anything after it is read: past a KeyUpdate the kernel would be decrypting
+        // with the old key, so the stream must stop here rather than deliver garbage or EBADMSG.
+        const problem = postHandshakeProblem(data)
+        if (problem) return void this.destroy(new Error(problem))
+        this.control.tickets += postHandshakeTypes(data).length
       } else if (r.recordType === ContentType.alert) {
         this.control.alerts.push([...data])
         if (data[0] === 1 && data[1] === 0) {
@@ -106,14 +105,14 @@ export class KernelTlsSocket extends Duplex {
     this.writeAll(chunk, cb)
   }
 
-  private writeAll(data: Uint8Array, cb: (e?: Error | null) => void): void {
+  private writeAll(data: Uint8Array, cb: (e?: Error | null) => void, type: number = ContentType.applicationData): void {
     let at = 0
     while (at < data.length) {
-      const n = this.addon.sendmsg(this.fd, data.subarray(at), ContentType.applicationData)
+      const n = this.addon.sendmsg(this.fd, data.subarray(at), type)
       this.trace?.(`sendmsg ${data.length - at} -> ${n}`)
       if (n < 0) {
         if (errnoName(-n) === EAGAIN) {
-          this.pendingWrite = { data: data.subarray(at), cb }
+          this.pendingWrite = { data: data.subarray(at), type, cb }
           this.watch()
           return
         }
@@ -125,9 +124,8 @@ export class KernelTlsSocket extends Duplex {
   }
 
   override _final(cb: (e?: Error | null) => void): void {
-    // close_notify (RFC 8446 §6.1) as an alert record the kernel encrypts.
-    this.addon.sendmsg(this.fd, Uint8Array.of(1, 0), ContentType.alert)
-    cb()
+    // close_notify (RFC 8446 §6.1) as an alert record the kernel encrypts; it waits for room like data.
+    this.writeAll(Uint8Array.of(1, 0), cb, ContentType.alert)
   }
 
   override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
