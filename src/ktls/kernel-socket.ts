@@ -11,9 +11,15 @@ import { postHandshakeProblem, postHandshakeTypes } from './post-handshake.js'
 const READABLE = 1
 const WRITABLE = 2
 const EAGAIN = 'EAGAIN'
+const RECV_BUFFER = 128 * 1024
 
 export class KernelTlsSocket extends Duplex {
-  private readonly buf = new Uint8Array(16384 + 256)
+  /**
+   * The kernel fills a recvmsg buffer with as many consecutive data records as fit (a control record
+   * always comes alone), so a buffer of many records means fewer syscalls and JS round trips than one
+   * of a single record (16 KiB).
+   */
+  private readonly buf = new Uint8Array(RECV_BUFFER)
   private poll?: PollHandle
   private wantRead = false
   private pendingWrite?: { data: Uint8Array; type: number; cb: (e?: Error | null) => void }
@@ -27,7 +33,7 @@ export class KernelTlsSocket extends Duplex {
     /** Diagnostics: one line per syscall result and poll event (no payload bytes). */
     private readonly trace?: (line: string) => void,
   ) {
-    super()
+    super({ readableHighWaterMark: RECV_BUFFER })
     for (const d of alreadyDecrypted) this.push(d)
     this.poll = addon.pollStart(fd, 0, (status, events) => this.onPoll(status, events))
   }
