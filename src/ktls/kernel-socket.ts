@@ -38,6 +38,12 @@ export class KernelTlsSocket extends Duplex {
     this.poll = addon.pollStart(fd, 0, (status, events) => this.onPoll(status, events))
   }
 
+  /**
+   * libuv's poll is level-triggered (epoll without EPOLLET): while we want to read, the fd stays
+   * watched and fires as long as the kernel has a record for us. When the stream's buffer is full we
+   * stop watching; the next _read drains with recvmsg until EAGAIN before watching again, so records
+   * that queued up meanwhile never depend on a fresh event.
+   */
   private watch(): void {
     if (!this.poll || this.destroyed) return
     const events = this.events()
