@@ -83,6 +83,17 @@ describe.each(tor1Backends.map((b) => [b.name, b] as const))('tor1 relay crypto,
     })
   })
 
+  it('round-trips through five hops (more layers than one peeling pass takes)', () => {
+    const c = circuit(backend, 5)
+    const targets = [4, 0, 3, 4, 1, 2, 4, 4, 0, 3]
+    targets.forEach((hop, n) => {
+      const body = plainCell(`back ${n}`)
+      c.sendBackward(body, hop)
+      expect(c.client.decryptInbound(body)?.hop).toBe(hop)
+      expect(dataOf(body)).toBe(`back ${n}`)
+    })
+  })
+
   it('a middle hop recognises a cell addressed to it and the exit never sees it', () => {
     const c = circuit(backend)
     const body = plainCell('for the middle', 0)
@@ -172,13 +183,23 @@ describe('backends agree', () => {
     expect(outs[0]).toBe(outs[1])
   })
 
-  it('noble keystream matches one-shot OpenSSL AES-128-CTR across its internal refill boundary', () => {
+  it.each(tor1Backends.map((b) => [b.name, b] as const))('%s keystream matches one-shot OpenSSL AES-128-CTR across its refills, by apply and take', (_name, backend) => {
     const key = bytes(16, 3)
-    const [noble] = tor1Backends
-    const ks = noble.aes128Ctr(key)
-    const total = new Uint8Array(509 * 20) // crosses the 4096-byte refill twice
-    for (let off = 0; off < total.length; off += 509) ks.apply(total.subarray(off, off + 509))
+    const ks = backend.aes128Ctr(key)
+    // ~140 KB: buffers of 1, 2, 4 … 32 KiB are refilled many times, and odd sizes straddle them.
+    const sizes = [509, 1, 15, 16, 17, 512, 0, 3000, 509, 77, 40000]
+    const total = new Uint8Array(sizes.reduce((a, b) => a + b, 0) * 3)
+    let off = 0
+    for (let round = 0; round < 3; round++) {
+      for (const [k, n] of sizes.entries()) {
+        const part = total.subarray(off, off + n)
+        if (n <= 512 && (k + round) % 2 === 0) part.set(ks.take(n))
+        else ks.apply(part)
+        off += n
+      }
+    }
     const expected = createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(new Uint8Array(total.length))
     expect(toHex(total)).toBe(expected.toString('hex'))
+    expect(() => ks.take(513)).toThrow(RangeError)
   })
 })

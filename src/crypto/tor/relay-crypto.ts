@@ -6,11 +6,12 @@ import { CELL_BODY_LEN } from '../../wire/tor/cell.js'
 import { DIGEST_LEN, DIGEST_OFFSET, RECOGNIZED_OFFSET } from '../../wire/tor/relay-cell.js'
 import type { CircuitKeys } from './kdf-rfc5869.js'
 import { defaultTor1Backend, type Keystream, type RunningDigest, type Tor1Backend } from './tor1-backend.js'
+import { xorLayers } from './xor.js'
 
 /** One direction of one hop: its keystream and its running digest. */
 class Direction {
   readonly stream: Keystream
-  digest: RunningDigest
+  readonly digest: RunningDigest
   constructor(key: Uint8Array, digestSeed: Uint8Array, backend: Tor1Backend) {
     this.stream = backend.aes128Ctr(key)
     this.digest = backend.runningSha1(digestSeed)
@@ -27,20 +28,24 @@ class Direction {
 
   /**
    * Receiving end, after decryption: the cell is ours iff Recognized == 0 and the digest matches.
-   * The digest is tried on a copy and kept only on a match, so a cell meant for a later hop (or a
-   * forged one) leaves this hop's state untouched.
+   * The digest is tried without committing and folded in only on a match, so a cell meant for a
+   * later hop (or a forged one) leaves this hop's state untouched.
    */
   recognize(body: Uint8Array): Uint8Array | undefined {
     if (body[RECOGNIZED_OFFSET] !== 0 || body[RECOGNIZED_OFFSET + 1] !== 0) return undefined
-    const sent = body.slice(DIGEST_OFFSET, DIGEST_OFFSET + DIGEST_LEN)
+    const s0 = body[DIGEST_OFFSET]
+    const s1 = body[DIGEST_OFFSET + 1]
+    const s2 = body[DIGEST_OFFSET + 2]
+    const s3 = body[DIGEST_OFFSET + 3]
     body.fill(0, DIGEST_OFFSET, DIGEST_OFFSET + DIGEST_LEN)
-    const attempt = this.digest.clone()
-    attempt.update(body)
-    const full = attempt.current()
-    body.set(sent, DIGEST_OFFSET)
-    for (let i = 0; i < DIGEST_LEN; i++) if (full[i] !== sent[i]) return undefined
-    this.digest = attempt
-    return full
+    const full = this.digest.currentWith(body)
+    const ours = full[0] === s0 && full[1] === s1 && full[2] === s2 && full[3] === s3
+    if (ours) this.digest.update(body)
+    body[DIGEST_OFFSET] = s0
+    body[DIGEST_OFFSET + 1] = s1
+    body[DIGEST_OFFSET + 2] = s2
+    body[DIGEST_OFFSET + 3] = s3
+    return ours ? full : undefined
   }
 }
 
@@ -52,6 +57,8 @@ function checkBody(body: Uint8Array): void {
 export class Tor1ClientCrypto {
   private readonly forward: Direction[] = []
   private readonly backward: Direction[] = []
+  /** Scratch for decryptInbound: keystream views not yet applied. */
+  private readonly layers: Uint8Array[] = []
   constructor(private readonly backend: Tor1Backend = defaultTor1Backend) {}
 
   get hopCount(): number {
@@ -84,12 +91,30 @@ export class Tor1ClientCrypto {
    */
   decryptInbound(body: Uint8Array): { hop: number; digest: Uint8Array } | undefined {
     checkBody(body)
-    for (let i = 0; i < this.backward.length; i++) {
-      this.backward[i].stream.apply(body)
-      const digest = this.backward[i].recognize(body)
-      if (digest) return { hop: i, digest }
+    // Layers are peeled in one pass (xorLayers) up to the first hop that could recognise the cell:
+    // Recognized after peeling hops 0..i is body[1..2] XOR their keystreams there, so only those
+    // two bytes are followed until they come out zero. Each hop's keystream is taken only once the
+    // cell reaches it, exactly as when peeling layer by layer.
+    const layers = this.layers
+    let r1 = body[RECOGNIZED_OFFSET]
+    let r2 = body[RECOGNIZED_OFFSET + 1]
+    try {
+      for (let i = 0; i < this.backward.length; i++) {
+        const ks = this.backward[i].stream.take(CELL_BODY_LEN)
+        layers.push(ks)
+        r1 ^= ks[RECOGNIZED_OFFSET]
+        r2 ^= ks[RECOGNIZED_OFFSET + 1]
+        if (r1 !== 0 || r2 !== 0) continue
+        xorLayers(body, layers)
+        layers.length = 0
+        const digest = this.backward[i].recognize(body)
+        if (digest) return { hop: i, digest }
+      }
+      xorLayers(body, layers)
+      return undefined
+    } finally {
+      layers.length = 0
     }
-    return undefined
   }
 }
 

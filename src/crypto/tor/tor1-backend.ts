@@ -2,21 +2,34 @@
 // continuous AES-128-CTR keystream with a zero IV, and a running SHA-1 that can be read without
 // being finished. Two interchangeable implementations: @noble (portable) and node:crypto (OpenSSL).
 
-import { createCipheriv, createHash, type Hash } from 'node:crypto'
+import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto'
 import { ctr } from '@noble/ciphers/aes.js'
 import { sha1 } from '@noble/hashes/legacy.js'
+import { xorLayers } from './xor.js'
+
+/** Most keystream bytes one take() may ask for: a relay body. */
+export const MAX_KEYSTREAM_TAKE = 512
 
 export interface Keystream {
   /** XORs the next bytes of the keystream into `data`, in place. */
   apply(data: Uint8Array): void
+  /**
+   * Consumes the next `n` (at most MAX_KEYSTREAM_TAKE) keystream bytes and returns them as a view
+   * that stays valid only until the next call on this keystream. Lets a caller peel several hops'
+   * layers in one pass (xorLayers).
+   */
+  take(n: number): Uint8Array
 }
 
 export interface RunningDigest {
   update(data: Uint8Array): void
   /** SHA-1 of everything fed so far; the stream stays open. */
   current(): Uint8Array
-  /** An independent copy: lets a hop try a cell and keep the new state only if it recognises it. */
-  clone(): RunningDigest
+  /**
+   * SHA-1 of everything fed so far followed by `data`, leaving the state as it was: lets a hop try
+   * a cell and fold it in (update) only if it recognises it.
+   */
+  currentWith(data: Uint8Array): Uint8Array
 }
 
 export interface Tor1Backend {
@@ -27,35 +40,72 @@ export interface Tor1Backend {
 }
 
 const BLOCK = 16
-/** Keystream generated per call into noble: 256 blocks amortises its per-call key schedule. */
-const NOBLE_CHUNK = 256 * BLOCK
+/**
+ * Keystream is made ahead in buffers that start small (a circuit that carries a few cells keeps
+ * little) and double up to the largest, so a bulk transfer asks the cipher once per ~64 cells.
+ */
+const FIRST_REFILL = 1024
+const LARGEST_REFILL = 32 * 1024
+const ZEROS = new Uint8Array(LARGEST_REFILL)
 
 /**
- * noble's ctr() is one-shot (each call restarts at its nonce), so the continuous stream is made by
- * encrypting zeros under successive counter blocks and keeping what is left over between cells.
+ * A continuous keystream served from buffers generated ahead; subclasses say how to make the
+ * next `n` bytes. Whole buffers are generated per call, never per cell: a per-cell cipher call
+ * allocates a fresh output buffer, and those allocations dominated a bulk download's profile.
  */
-class NobleKeystream implements Keystream {
-  private readonly counter = new Uint8Array(BLOCK)
-  private buf = new Uint8Array(0)
+abstract class BufferedKeystream implements Keystream {
+  private buf: Uint8Array = new Uint8Array(0)
   private pos = 0
-  private readonly zeros = new Uint8Array(NOBLE_CHUNK)
-  constructor(private readonly key: Uint8Array) {}
+  private nextRefill = FIRST_REFILL
+  /** Holds a take() that straddles two buffers. */
+  private readonly straddle = new Uint8Array(MAX_KEYSTREAM_TAKE)
+
+  /** The next `n` bytes of keystream, `n` a multiple of 16. */
+  protected abstract generate(n: number): Uint8Array
+
+  private refill(): void {
+    this.buf = this.generate(this.nextRefill)
+    this.pos = 0
+    this.nextRefill = Math.min(LARGEST_REFILL, this.nextRefill * 2)
+  }
+
+  take(n: number): Uint8Array {
+    if (!Number.isInteger(n) || n < 0 || n > MAX_KEYSTREAM_TAKE) throw new RangeError(`keystream take of ${n} bytes`)
+    const left = this.buf.length - this.pos
+    if (n <= left) {
+      this.pos += n
+      return this.buf.subarray(this.pos - n, this.pos)
+    }
+    this.straddle.set(this.buf.subarray(this.pos), 0)
+    this.refill()
+    this.pos = n - left
+    this.straddle.set(this.buf.subarray(0, this.pos), left)
+    return this.straddle.subarray(0, n)
+  }
 
   apply(data: Uint8Array): void {
     for (let i = 0; i < data.length; ) {
       if (this.pos === this.buf.length) this.refill()
       const n = Math.min(data.length - i, this.buf.length - this.pos)
-      for (let j = 0; j < n; j++) data[i + j] ^= this.buf[this.pos + j]
+      xorLayers(data.subarray(i, i + n), [this.buf.subarray(this.pos, this.pos + n)])
       i += n
       this.pos += n
     }
   }
+}
 
-  private refill(): void {
+/** noble's ctr() is one-shot (each call restarts at its nonce), so the counter is kept here. */
+class NobleKeystream extends BufferedKeystream {
+  private readonly counter = new Uint8Array(BLOCK)
+  constructor(private readonly key: Uint8Array) {
+    super()
+  }
+
+  protected generate(n: number): Uint8Array {
     // ctr() advances the nonce it is given, so hand it a copy and advance ours ourselves.
-    this.buf = ctr(this.key, this.counter.slice()).encrypt(this.zeros)
-    this.pos = 0
-    addToCounter(this.counter, NOBLE_CHUNK / BLOCK)
+    const out = ctr(this.key, this.counter.slice()).encrypt(ZEROS.subarray(0, n))
+    addToCounter(this.counter, n / BLOCK)
+    return out
   }
 }
 
@@ -79,8 +129,8 @@ class NobleDigest implements RunningDigest {
   current(): Uint8Array {
     return this.h.clone().digest()
   }
-  clone(): RunningDigest {
-    return new NobleDigest(this.h.clone())
+  currentWith(data: Uint8Array): Uint8Array {
+    return this.h.clone().update(data).digest()
   }
 }
 
@@ -90,15 +140,20 @@ export const nobleBackend: Tor1Backend = {
   runningSha1: (seed) => new NobleDigest(sha1.create().update(seed)),
 }
 
-class NodeKeystream implements Keystream {
-  private readonly cipher
+/** OpenSSL's CTR keeps its own counter across update() calls: encrypting zeros yields the keystream. */
+class NodeKeystream extends BufferedKeystream {
+  private readonly cipher: Cipher
   constructor(key: Uint8Array) {
+    super()
     this.cipher = createCipheriv('aes-128-ctr', key, new Uint8Array(BLOCK))
   }
-  apply(data: Uint8Array): void {
-    data.set(this.cipher.update(data))
+  protected generate(n: number): Uint8Array {
+    return this.cipher.update(ZEROS.subarray(0, n))
   }
 }
+
+/** A Buffer's bytes as a plain Uint8Array view (no copy). */
+const bytesOf = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
 class NodeDigest implements RunningDigest {
   constructor(private readonly h: Hash) {}
@@ -106,10 +161,10 @@ class NodeDigest implements RunningDigest {
     this.h.update(data)
   }
   current(): Uint8Array {
-    return new Uint8Array(this.h.copy().digest())
+    return bytesOf(this.h.copy().digest())
   }
-  clone(): RunningDigest {
-    return new NodeDigest(this.h.copy())
+  currentWith(data: Uint8Array): Uint8Array {
+    return bytesOf(this.h.copy().update(data).digest())
   }
 }
 
@@ -132,5 +187,9 @@ export const tor1Backends: readonly Tor1Backend[] = [nobleBackend, nodeBackend]
  * pairs/s (typically ~26,000-35,000), noble 1,650-3,100 — node:crypto was 6-13x faster in every
  * run. noble's SHA-1 (~24 us per 509-byte update) and AES (~30 MB/s) are the difference; OpenSSL
  * uses AES-NI and SHA extensions. noble stays for portability and as the cross-check in tests.
+ * Re-measured 2026-12-07 once keystream came from buffers made ahead (BufferedKeystream, XOR in
+ * JS) and recognising a cell cost one digest copy instead of two, four runs each, load ~2-3:
+ * node:crypto 34,800-64,900 (the previous code, run alongside: 19,300-36,400), noble 7,400-13,900
+ * — node:crypto still 3.5-5x faster.
  */
 export const defaultTor1Backend: Tor1Backend = nodeBackend

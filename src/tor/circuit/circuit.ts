@@ -275,7 +275,8 @@ export class Circuit implements CircuitEndpoint {
       case ChanCmd.RELAY_EARLY:
         throw new CircuitError('protocol', 'inbound RELAY_EARLY')
       case ChanCmd.RELAY: {
-        const body = cell.body.slice()
+        // The channel hands each cell over (CircuitEndpoint): decrypted in place, no copy.
+        const body = cell.body
         const hit = this.crypto.decryptInbound(body)
         if (!hit) throw new CircuitError('protocol', 'relay cell recognised by no hop')
         const { streamId, msg } = decodeRelayMsgCell(body)

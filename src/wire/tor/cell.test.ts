@@ -42,4 +42,23 @@ describe('CellReader', () => {
     const events = reader.receive(new Uint8Array(1))
     expect(events.map((e) => e.kind === 'error' && e.error.code)).toEqual(['too-large'])
   })
+
+  it("hands out bodies it owns: a caller's reused Buffer and a neighbour's in-place edits do not reach them", () => {
+    const reader = new CellReader()
+    reader.receive(versions)
+    reader.setLinkVersion(5)
+    const a = encodeCell({ circId: 1, command: ChanCmd.RELAY, body: new Uint8Array(509).fill(0xaa) }, 4)
+    const b = encodeCell({ circId: 2, command: ChanCmd.RELAY, body: new Uint8Array(509).fill(0xbb) }, 4)
+    const chunk = Buffer.from(concatBytes(a, b.subarray(0, 100))) // a Buffer, as a socket gives
+    const first = reader.receive(chunk)
+    chunk.fill(0) // the socket layer may reuse its buffer
+    const second = reader.receive(Buffer.from(b.subarray(100)))
+    const cells = [...first, ...second].map((e) => (e.kind === 'cell' ? e.cell : undefined))
+    expect(cells.map((c) => c?.circId)).toEqual([1, 2])
+    cells[0]!.body.fill(0x11) // a circuit decrypting in place
+    expect(cells[1]!.body.every((x) => x === 0xbb)).toBe(true)
+    expect(cells[0]!.body.length).toBe(509)
+    const third = reader.receive(a)
+    expect(third.length === 1 && third[0].kind === 'cell' && third[0].cell.body.every((x) => x === 0xaa)).toBe(true)
+  })
 })

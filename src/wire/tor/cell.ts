@@ -2,7 +2,7 @@
 // Framing only: CircID | Command | body, where the body is 509 bytes for fixed-length cells and
 // u16-length-prefixed for variable-length ones. What a body means is chan-msg.ts's business.
 
-import { Reader, WireError, Writer, concatBytes, isTruncated } from '../bytes.js'
+import { Reader, WireError, Writer, concatBytes } from '../bytes.js'
 
 /** Channel commands (tor-spec §3, table of CMD values). */
 export const ChanCmd = {
@@ -88,6 +88,10 @@ export type CellEvent = { kind: 'cell'; cell: ChannelCell } | { kind: 'error'; e
  * Sans-IO framer: feed bytes in any chunking, get whole cells. The first cell on a channel is
  * VERSIONS and always has a 2-byte CircID; after it the reader holds back the remaining bytes until
  * `setLinkVersion` says which CircID length the negotiated version uses.
+ *
+ * Each chunk is copied once, into a buffer only this reader holds (callers may reuse theirs); the
+ * bodies it hands out are views into that buffer, one disjoint range per cell, so whoever gets a
+ * cell may keep it or modify its body in place.
  */
 export class CellReader {
   private pending: Uint8Array = new Uint8Array(0)
@@ -112,7 +116,9 @@ export class CellReader {
 
   receive(chunk: Uint8Array): CellEvent[] {
     if (this.failed) return [{ kind: 'error', error: this.failed }]
-    this.pending = concatBytes(this.pending, chunk) // a copy: callers may reuse their chunk buffer
+    // What is left over is less than a cell once the link version is known, so this copy is ~ the
+    // chunk. (new Uint8Array(chunk) copies even a Buffer, whose slice() would not.)
+    this.pending = this.pending.length === 0 ? new Uint8Array(chunk) : concatBytes(this.pending, chunk)
     const events = this.drain()
     if (!this.failed && this.sawVersions && !this.negotiated && this.pending.length > MAX_HELD_BEFORE_VERSION) {
       this.failed = new WireError('too-large', `${this.pending.length} bytes held while the link version is unknown`)
@@ -121,32 +127,41 @@ export class CellReader {
     return events
   }
 
+  /**
+   * Frames every whole cell in `pending`. Lengths are checked before reading (rather than decoding
+   * and catching `truncated`): a partial cell ends almost every chunk of a bulk transfer.
+   */
   private drain(): CellEvent[] {
     const events: CellEvent[] = []
     if (this.failed) return [{ kind: 'error', error: this.failed }]
+    const buf = this.pending
+    const idLen = this.circIdLen
+    let off = 0
     while (this.negotiated || !this.sawVersions) {
-      let decoded: { cell: ChannelCell; used: number }
-      try {
-        decoded = decodeCell(this.pending, this.circIdLen)
-      } catch (e) {
-        if (isTruncated(e)) break
-        this.failed = e instanceof WireError ? e : new WireError('bad-value', String(e))
-        events.push({ kind: 'error', error: this.failed })
-        break
+      if (buf.length - off < idLen + 1) break
+      const command = buf[off + idLen]
+      let bodyAt = off + idLen + 1
+      let length = CELL_BODY_LEN
+      if (isVariableLength(command)) {
+        if (buf.length - bodyAt < 2) break
+        length = (buf[bodyAt] << 8) | buf[bodyAt + 1]
+        bodyAt += 2
       }
-      const { cell, used } = decoded
-      this.pending = this.pending.subarray(used)
+      if (buf.length - bodyAt < length) break
+      const circId = idLen === 2 ? (buf[off] << 8) | buf[off + 1] : ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0
+      off = bodyAt + length
       if (!this.negotiated && !this.sawVersions) {
         // Only VERSIONS may open a channel; anything else means this is not a Tor link.
-        if (cell.command !== ChanCmd.VERSIONS) {
-          this.failed = new WireError('bad-value', `first cell has command ${cell.command}, not VERSIONS`)
+        if (command !== ChanCmd.VERSIONS) {
+          this.failed = new WireError('bad-value', `first cell has command ${command}, not VERSIONS`)
           events.push({ kind: 'error', error: this.failed })
           break
         }
         this.sawVersions = true
       }
-      events.push({ kind: 'cell', cell: { ...cell, body: cell.body.slice() } })
+      events.push({ kind: 'cell', cell: { circId, command, body: buf.subarray(bodyAt, bodyAt + length) } })
     }
+    this.pending = buf.subarray(off)
     return events
   }
 }
