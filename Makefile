@@ -13,6 +13,7 @@ help:
 	@echo "make test   the whole vitest suite, including real-peer tests (installs Debian packages it needs)"
 	@echo "make deps   install the Debian packages the real-peer tests use (tshark, tcpdump, nginx, ...)"
 	@echo "make bench  benchmarks, printed as ratios against a peer run side by side"
+	@echo "make test-ktls-vm  kTLS on a real kernel: Debian's kernel in QEMU (apt-installs qemu/busybox/cpio if missing)"
 
 $(NODE_STAMP): package.json package-lock.json
 	@echo "make: installing npm dependencies (npm ci)"
@@ -47,5 +48,5 @@ $(ADDON): native/ktls.cc native/binding.gyp
 
 # kTLS on a real kernel: Debian's kernel in QEMU (TCG) with the tls module; see src/ktls/vm/run.sh.
 .PHONY: test-ktls-vm
-test-ktls-vm: $(NODE_STAMP)
+test-ktls-vm: $(NODE_STAMP) $(ADDON)
 	bash src/ktls/vm/run.sh
