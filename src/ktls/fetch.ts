@@ -18,6 +18,7 @@ import { ChunkedDecoder } from './chunked.js'
 import { fallbackReason } from './fallback-reason.js'
 import { handOver, HalfConfiguredError, type Handover } from './handover.js'
 import { loadAddon, type KtlsAddon } from './native.js'
+import { kernelOffer, offeredRange, probeOnce } from './offer.js'
 
 export type KtlsMode = 'auto' | 'require' | 'off'
 
@@ -158,20 +159,23 @@ async function connect(u: URL, opts: FetchOptions): Promise<Connection> {
       raw.destroy()
       throw new KtlsUnavailableError(ulp.reason)
     }
-    // Node's own TLS on the socket: the fast userspace path (notes §8).
-    const t = tls.connect({ ...tlsOptions, socket: raw })
-    if (keylogSink) t.on('keylog', keylogSink)
-    await new Promise<void>((resolve, reject) => {
-      t.once('secureConnect', resolve)
-      t.once('error', (e: Error) => reject(tlsFailed(e)))
-    })
-    // Read now: once the peer closes, getCipher() returns null.
-    return { stream: t, ktls: { off: ulp.reason }, protocol: t.getProtocol(), cipher: t.getCipher().name }
+    return userspaceTls(raw, tlsOptions, ulp.reason, keylogSink, tlsFailed)
+  }
+
+  // Only the suites the kernel accepted in the probe are offered, so the server cannot choose one
+  // it would refuse after the handshake. None at all: require fails now; auto goes to node:tls.
+  const offer = kernelOffer(probeOnce(ulp.addon), ...offeredRange(tlsOptions))
+  if ('none' in offer) {
+    if (mode === 'require') {
+      raw.destroy()
+      throw new KtlsUnavailableError(offer.none)
+    }
+    return userspaceTls(raw, tlsOptions, offer.none, keylogSink, tlsFailed)
   }
 
   let h: Handover
   try {
-    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, keylogSink, opts.trace)
+    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, { keylogSink, trace: opts.trace, offer })
   } catch (e) {
     raw.destroy()
     throw e instanceof HalfConfiguredError ? new FetchError(e.message) : tlsFailed(e)
@@ -184,6 +188,18 @@ async function connect(u: URL, opts: FetchOptions): Promise<Connection> {
     return { stream: h.stream, ktls: { off: h.reason }, protocol: h.protocol, cipher: h.cipher }
   }
   return { stream: h.stream, ktls: { tx: true, rx: true, cipher: h.cipher }, protocol: h.protocol, cipher: h.cipher }
+}
+
+/** Node's own TLS on the socket, with the normal suite list: the fast userspace path (notes §8). */
+async function userspaceTls(raw: net.Socket, tlsOptions: tls.ConnectionOptions, reason: string, keylogSink: ((line: Buffer) => void) | undefined, tlsFailed: (e: unknown) => unknown): Promise<Connection> {
+  const t = tls.connect({ ...tlsOptions, socket: raw })
+  if (keylogSink) t.on('keylog', keylogSink)
+  await new Promise<void>((resolve, reject) => {
+    t.once('secureConnect', resolve)
+    t.once('error', (e: Error) => reject(tlsFailed(e)))
+  })
+  // Read now: once the peer closes, getCipher() returns null.
+  return { stream: t, ktls: { off: reason }, protocol: t.getProtocol(), cipher: t.getCipher().name }
 }
 
 /** setsockopt(TCP_ULP, "tls") on the connected socket through the addon; any failure is a reason. */

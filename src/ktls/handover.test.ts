@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handOver } from './handover.js'
 import { ADDON_PATH, loadAddon, type KtlsAddon } from './native.js'
+import { probeOnce } from './offer.js'
+import { KTLS_CIPHER_LIST } from './suites.js'
 import { makeLabPki, startSServer, type LabPki, type Peer } from './testkit/peers.js'
 
 let pki: LabPki
@@ -35,7 +37,8 @@ describe('handover when the kernel refuses TLS_TX', () => {
       const raw = net.connect(peer.port, '127.0.0.1')
       await new Promise<void>((r) => raw.once('connect', r))
       const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
-      const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem })
+      // Offer every kTLS suite as if the probe had accepted them all: this is about TLS_TX's answer.
+      const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem }, { offer: { ciphers: KTLS_CIPHER_LIST, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', dropped: [] } })
       expect(h.kernel).toBe(false)
       expect(!h.kernel && h.reason).toBe('ENOPROTOOPT: SOL_TLS TLS_TX refused (no tls ULP on the socket)')
       expect(h.protocol).toBe(protocol)
@@ -47,4 +50,24 @@ describe('handover when the kernel refuses TLS_TX', () => {
       expect(text.endsWith('hello from s_server\n')).toBe(true)
     })
   }
+})
+
+describe('handover with the offer from this kernel\'s probe', () => {
+  it('a probe without the tls ULP offers no kernel suites: the handshake completes and stays in userspace, with the probe\'s reason', async () => {
+    const probe = probeOnce(addon)
+    if (probe.ulp === 0) return // a kTLS kernel: the VM's offer-equals-probe check covers it
+    const root = mkdtempSync(join(tmpdir(), 'sultry-handover-'))
+    writeFileSync(join(root, 'hello'), 'hello\n')
+    const peer = await startSServer(pki, ['-WWW'], root)
+    peers.push(peer)
+    const raw = net.connect(peer.port, '127.0.0.1')
+    await new Promise<void>((r) => raw.once('connect', r))
+    const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
+    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem })
+    expect(!h.kernel && h.reason).toBe('probe: ENOENT: the kernel has no tls ULP; try modprobe tls')
+    h.stream.write('GET /hello HTTP/1.0\r\n\r\n')
+    const chunks: Buffer[] = []
+    for await (const c of h.stream as AsyncIterable<Buffer>) chunks.push(c)
+    expect(Buffer.concat(chunks).toString().endsWith('hello\n')).toBe(true)
+  })
 })

@@ -13,8 +13,8 @@ import { KernelTlsSocket } from './kernel-socket.js'
 import type { KtlsAddon } from './native.js'
 import { postHandshakeProblem } from './post-handshake.js'
 import { handshakeOverPump, type PumpedHandshake } from './pump.js'
+import { kernelOffer, offeredRange, probeOnce, type KernelOffer } from './offer.js'
 import { SimKtlsSocket } from './sim-kernel.js'
-import { KTLS_CIPHER_LIST } from './suites.js'
 import { kernelCryptoInfo, tls12KeyBlock, tls13DirectionKeys } from './traffic-keys.js'
 
 export type Handover =
@@ -54,14 +54,29 @@ function bumpRecSeq(rx: Uint8Array, by: number): Uint8Array {
   return out
 }
 
-export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOptions: tls.ConnectionOptions, keylogSink?: (line: Buffer) => void, trace?: (line: string) => void): Promise<Handover> {
-  const h = await handshakeOverPump(raw, { ...tlsOptions, ciphers: KTLS_CIPHER_LIST }, keylogSink)
+export interface HandoverOptions {
+  keylogSink?: (line: Buffer) => void
+  /** Diagnostics: handover steps and syscall results, one line each, no secrets. */
+  trace?: (line: string) => void
+  /** The suites to offer; by default what the kernel accepted in the (cached) probe for tlsOptions' versions. */
+  offer?: KernelOffer
+}
+
+export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOptions: tls.ConnectionOptions, opts: HandoverOptions = {}): Promise<Handover> {
+  const { keylogSink, trace } = opts
+  const offer = opts.offer ?? kernelOffer(probeOnce(addon), ...offeredRange(tlsOptions))
+  // With no kernel-capable suite the handshake still happens (with the caller's own options), and
+  // the connection stays in userspace for that reason.
+  const offered = 'none' in offer ? tlsOptions : { ...tlsOptions, ciphers: offer.ciphers, minVersion: offer.minVersion, maxVersion: offer.maxVersion }
+  trace?.('none' in offer ? `offer: normal list (${offer.none})` : `offer: ${offer.ciphers}${offer.dropped.length ? ` (left out: ${offer.dropped.join(', ')})` : ''}`)
+  const h = await handshakeOverPump(raw, offered, keylogSink)
   trace?.(`handshake ${h.protocol} ${h.cipherName} heldBack=${h.heldBack.length} recordsAfterHandshake=${h.recordsAfterHandshake} rawBytesWritten=${raw.bytesWritten}`)
   const userspace = (reason: string): Handover => {
     h.secrets.wipe()
     h.continueInUserspace()
     return { kernel: false, stream: h.tls, protocol: h.protocol, cipher: h.cipherName, reason }
   }
+  if ('none' in offer) return userspace(offer.none)
   const bytes = cryptoInfoBytes(h)
   if (typeof bytes === 'string') return userspace(bytes)
   if (h.recordsAfterHandshake !== 0) return userspace(`${h.recordsAfterHandshake} record(s) reached OpenSSL after the handshake; sequence numbers unknown`)

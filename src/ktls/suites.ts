@@ -36,10 +36,22 @@ export function ktlsSuite(cipherName: string, protocol: string | null): KtlsSuit
   return undefined
 }
 
-/** OpenSSL cipher strings that offer only kernel-capable suites (for tls.connect's `ciphers`). */
-export const KTLS_CIPHER_LIST = [
-  ...TLS13.map((s) => s.name),
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':')
+/**
+ * Every suite we may offer when kTLS is wanted, with its IANA code point (RFC 8446 App. B.4; RFC 5289
+ * §3 for ECDHE AES-GCM; RFC 7905 §2 for ECDHE ChaCha20-Poly1305). Which of them are really offered
+ * depends on what the kernel accepted in the probe (offer.ts).
+ */
+export const OFFERABLE: ReadonlyArray<{ name: string; code: number; version: TlsVersion; cipherType: KtlsCipherType }> = [
+  { name: 'TLS_AES_128_GCM_SHA256', code: 0x1301, version: TLS_1_3_VERSION, cipherType: TLS_CIPHER_AES_GCM_128 },
+  { name: 'TLS_AES_256_GCM_SHA384', code: 0x1302, version: TLS_1_3_VERSION, cipherType: TLS_CIPHER_AES_GCM_256 },
+  { name: 'TLS_CHACHA20_POLY1305_SHA256', code: 0x1303, version: TLS_1_3_VERSION, cipherType: TLS_CIPHER_CHACHA20_POLY1305 },
+  { name: 'ECDHE-ECDSA-AES128-GCM-SHA256', code: 0xc02b, version: TLS_1_2_VERSION, cipherType: TLS_CIPHER_AES_GCM_128 },
+  { name: 'ECDHE-RSA-AES128-GCM-SHA256', code: 0xc02f, version: TLS_1_2_VERSION, cipherType: TLS_CIPHER_AES_GCM_128 },
+  { name: 'ECDHE-ECDSA-AES256-GCM-SHA384', code: 0xc02c, version: TLS_1_2_VERSION, cipherType: TLS_CIPHER_AES_GCM_256 },
+  { name: 'ECDHE-RSA-AES256-GCM-SHA384', code: 0xc030, version: TLS_1_2_VERSION, cipherType: TLS_CIPHER_AES_GCM_256 },
+  { name: 'ECDHE-ECDSA-CHACHA20-POLY1305', code: 0xcca9, version: TLS_1_2_VERSION, cipherType: TLS_CIPHER_CHACHA20_POLY1305 },
+  { name: 'ECDHE-RSA-CHACHA20-POLY1305', code: 0xcca8, version: TLS_1_2_VERSION, cipherType: TLS_CIPHER_CHACHA20_POLY1305 },
+]
+
+/** OpenSSL cipher string of every kernel-capable suite (what is offered when the probe cannot narrow it). */
+export const KTLS_CIPHER_LIST = OFFERABLE.map((s) => s.name).join(':')

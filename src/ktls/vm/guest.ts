@@ -17,6 +17,7 @@ import { fetch, formatKtls } from '../fetch.js'
 import { handOver } from '../handover.js'
 import { errnoName, loadAddon, type KtlsAddon } from '../native.js'
 import { handshakeOverPump } from '../pump.js'
+import { captureClientHello } from '../testkit/client-hello.js'
 import { startSServer, type LabPki } from '../testkit/peers.js'
 import { kernelCryptoInfo, tls13DirectionKeys } from '../traffic-keys.js'
 
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
   const load = loadAddon()
   result('addon', load.ok, load.ok ? `probe ${JSON.stringify(load.addon.probe())}` : load.reason)
   if (!load.ok) return
+  await offerMatchesProbe(load.addon)
   const www = '/tmp/www'
   mkdirSync(www, { recursive: true })
   const big = randomBytes(1024 * 1024 + 7)
@@ -142,6 +144,27 @@ async function main(): Promise<void> {
   process.exit(finish(before))
 }
 
+/**
+ * The ClientHello of `fetch --ktls require` offers exactly the suites the kernel accepted in the
+ * probe, and only the versions they belong to. Code points from the RFCs (RFC 8446 App. B.4,
+ * RFC 5289 §3, RFC 7905 §2), not from suites.ts.
+ */
+async function offerMatchesProbe(addon: KtlsAddon): Promise<void> {
+  const codes: Record<string, number[]> = { 'tls13-51': [0x1301], 'tls13-52': [0x1302], 'tls13-54': [0x1303], 'tls12-51': [0xc02b, 0xc02f], 'tls12-52': [0xc02c, 0xc030], 'tls12-54': [0xcca8, 0xcca9] }
+  const probe = addon.probe()
+  const accepted = Object.keys(codes).filter((k) => probe.suites[k] === 0)
+  const want = accepted.flatMap((k) => codes[k]).sort((a, b) => a - b)
+  const wantVersions = [...new Set(accepted.map((k) => (k.startsWith('tls13') ? 0x0304 : 0x0303)))].sort()
+  try {
+    const got = await captureClientHello((port) => void fetch(`https://127.0.0.1:${port}/`, { insecure: true, ktls: 'require' }).catch(() => {}))
+    const hex = (l: number[]) => l.map((c) => c.toString(16)).join(',')
+    const ok = accepted.length > 0 && hex(got.suites) === hex(want) && hex(got.versions) === hex(wantVersions)
+    result('offer-equals-probe', ok, `probed ok: ${accepted.join(' ')}; offered suites ${hex(got.suites)} (want ${hex(want)}), versions ${hex(got.versions)} (want ${hex(wantVersions)})`)
+  } catch (e) {
+    result('offer-equals-probe', false, e instanceof Error ? e.message : String(e))
+  }
+}
+
 /** HTTP/1.0 GET over a handed-over kTLS socket; the reader stalls after the first chunk until the server has sent everything. */
 async function pausedReader(addon: KtlsAddon, www: string): Promise<void> {
   const body = randomBytes(512 * 1024 + 5)
@@ -155,9 +178,9 @@ async function pausedReader(addon: KtlsAddon, www: string): Promise<void> {
     const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
     const ulp = addon.setUlp(fd)
     let polls = 0
-    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.2' }, undefined, (l) => {
+    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.2' }, { trace: (l) => {
       if (l.startsWith('poll status')) polls++
-    })
+    } })
     if (!h.kernel) throw new Error(`no kTLS (ulp=${ulp}): ${h.reason}`)
     h.stream.write('GET /paused HTTP/1.0\r\n\r\n')
     const parts: Buffer[] = []
@@ -206,9 +229,9 @@ async function interactive(addon: KtlsAddon): Promise<void> {
     const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
     addon.setUlp(fd)
     let polls = 0
-    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.3' }, undefined, (l) => {
+    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.3' }, { trace: (l) => {
       if (l.startsWith('poll status')) polls++
-    })
+    } })
     if (!h.kernel) throw new Error(`no kTLS: ${h.reason}`)
     let text = ''
     const ended = new Promise<string>((resolve) => {
