@@ -4,7 +4,9 @@
 //
 // Exports: probe(), setUlp(fd), getUlp(fd), setCryptoInfo(fd, dir, bytes), sendmsg(fd, bytes, type),
 // recvmsg(fd, buf), layout() (sizeof/offsetof test hook), pollStart/pollUpdate/pollClose (libuv
-// readiness on the fd), dup(fd), close(fd).
+// readiness on the fd), dup(fd), close(fd); and the optional io_uring data path (uring.cc).
+
+#include "napi-args.h"
 
 #include <node_api.h>
 #include <uv.h>
@@ -50,38 +52,10 @@ static_assert(TLS_CIPHER_AES_GCM_128 == 51 && TLS_CIPHER_AES_GCM_256 == 52 && TL
 
 namespace {
 
-napi_value Int(napi_env env, int64_t v) {
-  napi_value out;
-  napi_create_int64(env, v, &out);
-  return out;
-}
-
-bool Throw(napi_env env, const char* msg) {
-  napi_throw_type_error(env, nullptr, msg);
-  return false;
-}
-
-bool ArgInt(napi_env env, napi_value v, int32_t* out) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t != napi_number) return Throw(env, "expected a number");
-  napi_get_value_int32(env, v, out);
-  return true;
-}
-
-bool ArgBytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
-  bool is;
-  napi_is_typedarray(env, v, &is);
-  if (!is) return Throw(env, "expected a Uint8Array");
-  napi_typedarray_type type;
-  void* ptr;
-  napi_value ab;
-  size_t off;
-  napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off);
-  if (type != napi_uint8_array) return Throw(env, "expected a Uint8Array");
-  *data = static_cast<uint8_t*>(ptr);
-  return true;
-}
+using sultry::ArgBytes;
+using sultry::ArgInt;
+using sultry::Int;
+using sultry::Throw;
 
 // Zeroing that the compiler may not drop (explicit_bzero semantics).
 void Wipe(void* p, size_t n) {
@@ -468,6 +442,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"close", nullptr, CloseFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  sultry::InitUring(env, exports);
   return exports;
 }
 

@@ -16,14 +16,14 @@ import { concatBytes, isTruncated, WireError } from '../wire/bytes.js'
 import { encodeRequestHead, parseResponseHead, type HeaderField, type ResponseHead } from '../wire/http/index.js'
 import { ChunkedDecoder } from './chunked.js'
 import { fallbackReason } from './fallback-reason.js'
-import { handOver, HalfConfiguredError, type Handover } from './handover.js'
+import { handOver, HalfConfiguredError, type Handover, type KtlsIo } from './handover.js'
 import { loadAddon, type KtlsAddon } from './native.js'
 import { kernelOffer, offeredRange, probeOnce } from './offer.js'
 
 export type KtlsMode = 'auto' | 'require' | 'off'
 
 /** Set from setsockopt return codes only: `tx`/`rx` are true only if the kernel accepted the keys. */
-export type KtlsReport = { tx: boolean; rx: boolean; cipher: string } | { off: string }
+export type KtlsReport = { tx: boolean; rx: boolean; cipher: string; io: KtlsIo; ioNote?: string } | { off: string }
 
 export interface FetchOptions {
   /** PEM CA certificate(s) to trust instead of Node's bundled roots. */
@@ -31,6 +31,12 @@ export interface FetchOptions {
   /** Skip certificate verification (lab use only). */
   insecure?: boolean
   ktls?: KtlsMode
+  /**
+   * The data path of a handed-over socket: 'plain' (recvmsg/sendmsg on libuv readiness) or 'uring'
+   * (io_uring; falls back to plain with the reason if the ring cannot be set up). Default: the
+   * SULTRY_KTLS_IO environment variable, else plain.
+   */
+  io?: KtlsIo
   /** Append NSS key log lines (SSLKEYLOGFILE format) to this file. */
   sslkeylog?: string
   /** Write the final response body here instead of keeping it in memory. */
@@ -75,12 +81,16 @@ export class KtlsUnavailableError extends Error {
 }
 
 export function formatKtls(r: KtlsReport): string {
-  return 'off' in r ? `ktls: off (${r.off})` : `ktls: tx=${r.tx ? 'on' : 'off'} rx=${r.rx ? 'on' : 'off'} cipher=${r.cipher}`
+  if ('off' in r) return `ktls: off (${r.off})`
+  return `ktls: tx=${r.tx ? 'on' : 'off'} rx=${r.rx ? 'on' : 'off'} cipher=${r.cipher} io=${r.io}${r.ioNote ? ` (${r.ioNote})` : ''}`
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 export async function fetch(url: string, opts: FetchOptions = {}): Promise<FetchResponse> {
+  const io = opts.io ?? process.env.SULTRY_KTLS_IO ?? 'plain'
+  if (io !== 'plain' && io !== 'uring') throw new FetchError(`the kTLS data path must be plain or uring, got "${io}" (SULTRY_KTLS_IO)`)
+  opts = { ...opts, io }
   const max = opts.followRedirects === true ? 10 : typeof opts.followRedirects === 'number' ? opts.followRedirects : 0
   const redirects: string[] = []
   let current = parseUrl(url)
@@ -175,7 +185,7 @@ async function connect(u: URL, opts: FetchOptions): Promise<Connection> {
 
   let h: Handover
   try {
-    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, { keylogSink, trace: opts.trace, offer })
+    h = await handOver(raw, ulp.fd, ulp.addon, tlsOptions, { keylogSink, trace: opts.trace, offer, io: opts.io })
   } catch (e) {
     raw.destroy()
     throw e instanceof HalfConfiguredError ? new FetchError(e.message) : tlsFailed(e)
@@ -187,7 +197,7 @@ async function connect(u: URL, opts: FetchOptions): Promise<Connection> {
     }
     return { stream: h.stream, ktls: { off: h.reason }, protocol: h.protocol, cipher: h.cipher }
   }
-  return { stream: h.stream, ktls: { tx: true, rx: true, cipher: h.cipher }, protocol: h.protocol, cipher: h.cipher }
+  return { stream: h.stream, ktls: { tx: true, rx: true, cipher: h.cipher, io: h.io, ioNote: h.ioNote }, protocol: h.protocol, cipher: h.cipher }
 }
 
 /** Node's own TLS on the socket, with the normal suite list: the fast userspace path (notes §8). */

@@ -15,10 +15,14 @@ import { postHandshakeProblem } from './post-handshake.js'
 import { handshakeOverPump, type PumpedHandshake } from './pump.js'
 import { kernelOffer, offeredRange, probeOnce, type KernelOffer } from './offer.js'
 import { SimKtlsSocket } from './sim-kernel.js'
+import { openRing, UringTlsSocket } from './uring-socket.js'
 import { kernelCryptoInfo, tls12KeyBlock, tls13DirectionKeys } from './traffic-keys.js'
 
+/** How the handed-over socket's records are read and written: recvmsg/sendmsg on readiness, or io_uring. */
+export type KtlsIo = 'plain' | 'uring'
+
 export type Handover =
-  | { kernel: true; stream: KernelTlsSocket; protocol: string | null; cipher: string }
+  | { kernel: true; stream: KernelTlsSocket | UringTlsSocket; protocol: string | null; cipher: string; io: KtlsIo; ioNote?: string }
   | { kernel: false; stream: Duplex; protocol: string | null; cipher: string; reason: string }
 
 /** TX set but RX refused: the connection cannot continue (never half-configured, notes §9.2.8). */
@@ -60,6 +64,8 @@ export interface HandoverOptions {
   trace?: (line: string) => void
   /** The suites to offer; by default what the kernel accepted in the (cached) probe for tlsOptions' versions. */
   offer?: KernelOffer
+  /** The data path after the handover (default plain). io_uring that cannot be set up falls back to plain, with ioNote saying why. */
+  io?: KtlsIo
 }
 
 export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOptions: tls.ConnectionOptions, opts: HandoverOptions = {}): Promise<Handover> {
@@ -133,5 +139,13 @@ export async function handOver(raw: Socket, fd: number, addon: KtlsAddon, tlsOpt
   // Node's handle on the original fd must go: two libuv handles must never watch one fd.
   h.tls.destroy()
   raw.destroy()
-  return { kernel: true, stream: new KernelTlsSocket(addon, own, early, trace), protocol: h.protocol, cipher: h.cipherName }
+  const done = { kernel: true as const, protocol: h.protocol, cipher: h.cipherName }
+  let ioNote: string | undefined
+  if (opts.io === 'uring') {
+    const ring = openRing(addon, own)
+    trace?.(`io_uring: ${ring.ok ? 'ring ready' : ring.reason}`)
+    if (ring.ok) return { ...done, stream: new UringTlsSocket(addon, ring, own, early, trace), io: 'uring' }
+    ioNote = `io_uring unavailable: ${ring.reason}`
+  }
+  return { ...done, stream: new KernelTlsSocket(addon, own, early, trace), io: 'plain', ioNote }
 }

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KernelTlsSocket } from './kernel-socket.js'
 import { ADDON_PATH, loadAddon, type KtlsAddon } from './native.js'
+import { openRing, UringTlsSocket } from './uring-socket.js'
 
 let addon: KtlsAddon
 beforeAll(() => {
@@ -44,15 +45,17 @@ function pattern(n: number, seed: number): Uint8Array {
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+type Io = 'plain' | 'uring'
+
 interface Adopted {
-  socket: KernelTlsSocket
+  socket: KernelTlsSocket | UringTlsSocket
   peer: net.Socket
-  /** Poll callbacks seen (from the socket's trace). */
+  /** Wakeups seen (from the socket's trace): poll callbacks (plain) or io_uring completions (uring). */
   polls(): number
 }
 
-/** A loopback pair whose client side is handed to KernelTlsSocket the way handover.ts does it. */
-async function adopted(beforeAdopt?: (peer: net.Socket) => Promise<void>): Promise<Adopted> {
+/** A loopback pair whose client side is handed to the kernel socket (plain or io_uring) the way handover.ts does it. */
+async function adopted(io: Io, beforeAdopt?: (peer: net.Socket) => Promise<void>): Promise<Adopted> {
   const server = net.createServer()
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const accepted = new Promise<net.Socket>((r) => server.once('connection', r))
@@ -69,9 +72,15 @@ async function adopted(beforeAdopt?: (peer: net.Socket) => Promise<void>): Promi
   expect(own).toBeGreaterThanOrEqual(0)
   raw.destroy()
   let polls = 0
-  const socket = new KernelTlsSocket(addon, own, [], (line) => {
-    if (line.startsWith('poll status')) polls++
-  })
+  const trace = (line: string) => {
+    if (line.startsWith('poll status') || / res=/.test(line)) polls++
+  }
+  let socket: KernelTlsSocket | UringTlsSocket
+  if (io === 'uring') {
+    const ring = openRing(addon, own)
+    if (!ring.ok) throw new Error(ring.reason)
+    socket = new UringTlsSocket(addon, ring, own, [], trace)
+  } else socket = new KernelTlsSocket(addon, own, [], trace)
   cleanup.push(() => {
     socket.destroy()
     peer.destroy()
@@ -80,7 +89,7 @@ async function adopted(beforeAdopt?: (peer: net.Socket) => Promise<void>): Promi
   return { socket, peer, polls: () => polls }
 }
 
-async function readAll(s: KernelTlsSocket, onChunk?: (n: number) => Promise<void> | void): Promise<Uint8Array> {
+async function readAll(s: KernelTlsSocket | UringTlsSocket, onChunk?: (n: number) => Promise<void> | void): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   let n = 0
   for await (const c of s as AsyncIterable<Buffer>) {
@@ -90,9 +99,12 @@ async function readAll(s: KernelTlsSocket, onChunk?: (n: number) => Promise<void
   return Buffer.concat(parts)
 }
 
-describe('KernelTlsSocket readiness (plain TCP under the same fd takeover as the handover)', { timeout: 30_000 }, () => {
+// io_uring must be usable here for the uring half (it is on the development machine; a sandbox that
+// blocks io_uring_setup fails these tests with the setup step and errno, rather than skipping them).
+for (const io of ['plain', 'uring'] as const)
+describe(`${io === 'plain' ? 'KernelTlsSocket readiness' : 'UringTlsSocket completions'} (plain TCP under the same fd takeover as the handover)`, { timeout: 30_000 }, () => {
   it('many small writes from the peer, with gaps, arrive complete', async () => {
-    const { socket, peer, polls } = await adopted()
+    const { socket, peer, polls } = await adopted(io)
     const body = pattern(600_000, 1)
     const got = readAll(socket)
     // 1..64-byte writes, yielding to the event loop every 50 writes, so the client waits often.
@@ -109,7 +121,7 @@ describe('KernelTlsSocket readiness (plain TCP under the same fd takeover as the
   })
 
   it('a body that arrives while the reader is paused is read after resume (no new data to wake it)', async () => {
-    const { socket, peer } = await adopted()
+    const { socket, peer } = await adopted(io)
     // Small enough for loopback's socket buffers, so the peer finishes while the reader is stalled.
     const body = pattern(256 * 1024 + 3, 2)
     let peerDone = false
@@ -127,7 +139,7 @@ describe('KernelTlsSocket readiness (plain TCP under the same fd takeover as the
   it('data already queued in the kernel before the takeover, then a request/response', async () => {
     const first = pattern(100_000, 3)
     const second = pattern(300_000, 4)
-    const { socket, peer } = await adopted(async (p) => {
+    const { socket, peer } = await adopted(io, async (p) => {
       p.write(first)
       await sleep(50) // it is in the client's receive queue before the poll handle exists
     })
@@ -139,7 +151,7 @@ describe('KernelTlsSocket readiness (plain TCP under the same fd takeover as the
   })
 
   it('a 64 MiB download with a consumer that pauses now and then', async () => {
-    const { socket, peer, polls } = await adopted()
+    const { socket, peer, polls } = await adopted(io)
     const block = pattern(1024 * 1024, 5)
     const hash = createHash('sha256')
     const send = (async () => {
@@ -164,7 +176,7 @@ describe('KernelTlsSocket readiness (plain TCP under the same fd takeover as the
   })
 
   it('writes that hit EAGAIN complete once the peer reads (WRITABLE readiness)', async () => {
-    const { socket, peer } = await adopted()
+    const { socket, peer } = await adopted(io)
     const body = pattern(16 * 1024 * 1024, 6)
     peer.pause()
     const written = new Promise<void>((resolve, reject) => socket.write(body, (e) => (e ? reject(e) : resolve())))
@@ -181,5 +193,67 @@ describe('KernelTlsSocket readiness (plain TCP under the same fd takeover as the
     await written
     await received
     expect(sha(Buffer.concat(parts))).toBe(sha(body))
+  })
+})
+
+describe('UringTlsSocket lifecycle', { timeout: 30_000 }, () => {
+  it('destroyed while a recvmsg is parked in the ring: cancelled and closed, the peer sees the close', async () => {
+    const { socket, peer } = await adopted('uring')
+    socket.resume() // a recvmsg goes into the ring and waits: the peer sends nothing
+    await sleep(50)
+    const closed = new Promise<void>((r) => peer.once('close', () => r()))
+    peer.resume()
+    socket.destroy()
+    await closed
+    expect(socket.destroyed).toBe(true)
+  })
+
+  it('destroyed from inside a completion (the first data): the ring is freed after the callback, no crash', async () => {
+    const { socket, peer } = await adopted('uring')
+    const got = new Promise<number>((r) => socket.once('data', (d: Buffer) => {
+      socket.destroy()
+      r(d.length)
+    }))
+    peer.write(pattern(1000, 7))
+    expect(await got).toBeGreaterThan(0)
+    await sleep(50)
+    // Still usable afterwards: another ring on another socket works.
+    const second = await adopted('uring')
+    const body = pattern(70_000, 8)
+    const all = readAll(second.socket)
+    second.peer.end(body)
+    expect(sha(await all)).toBe(sha(body))
+  })
+
+  it('a recvmsg error from the kernel (EBADF on a closed fd) destroys the stream with the errno', async () => {
+    const ring = openRing(addon, 1_000_000)
+    if (!ring.ok) throw new Error(ring.reason)
+    const s = new UringTlsSocket(addon, ring, -1)
+    const err = new Promise<Error>((r) => s.once('error', r))
+    s.resume()
+    expect((await err).message).toBe('kTLS io_uring recvmsg: EBADF')
+  })
+
+  it('a ring that cannot be set up is a reason (step and errno), not an exception', () => {
+    const fake = { ...addon, uringOpen: () => ({ step: 'io_uring_setup', errno: 1 }) } as KtlsAddon
+    expect(openRing(fake, 3)).toEqual({ ok: false, reason: 'EPERM from io_uring_setup' })
+  })
+
+  it('records a sent burst as the same bytes the peer receives (sendmsg completions, short sends continued)', async () => {
+    const { socket, peer } = await adopted('uring')
+    const body = pattern(3 * 1024 * 1024 + 11, 9) // > the ring's 256 KiB send buffer: several submissions
+    const parts: Buffer[] = []
+    let n = 0
+    // end() sends close_notify but no FIN (the fd stays open until destroy), so count the bytes.
+    const received = new Promise<void>((r) => peer.on('data', (d: Buffer) => {
+      parts.push(d)
+      if ((n += d.length) === body.length + 2) r()
+    }))
+    await new Promise<void>((resolve, reject) => socket.end(body, () => resolve()).once('error', reject))
+    await received
+    // The last two bytes are the close_notify alert body (1, 0) sent by _final as a record of its own.
+    const all = Buffer.concat(parts)
+    expect(sha(all.subarray(0, body.length))).toBe(sha(body))
+    expect([...all.subarray(body.length)]).toEqual([1, 0])
   })
 })

@@ -6,7 +6,7 @@
 import { Duplex } from 'node:stream'
 import { ContentType } from './constants.js'
 import { errnoName, type KtlsAddon, type PollHandle } from './native.js'
-import { postHandshakeProblem, postHandshakeTypes } from './post-handshake.js'
+import { recordMeaning } from './kernel-record.js'
 
 const READABLE = 1
 const WRITABLE = 2
@@ -14,6 +14,7 @@ const EAGAIN = 'EAGAIN'
 const RECV_BUFFER = 128 * 1024
 
 export class KernelTlsSocket extends Duplex {
+  readonly io = 'plain'
   /**
    * The kernel fills a recvmsg buffer with as many consecutive data records as fit (a control record
    * always comes alone), so a buffer of many records means fewer syscalls and JS round trips than one
@@ -90,25 +91,15 @@ export class KernelTlsSocket extends Duplex {
         this.push(null)
         return
       }
-      const data = this.buf.slice(0, r.n)
-      if (r.recordType === ContentType.applicationData) {
-        this.wantRead = this.push(data)
-      } else if (r.recordType === ContentType.handshake) {
-        // Checked before anything after it is read: past a KeyUpdate the kernel would be decrypting
-        // with the old key, so the stream must stop here rather than deliver garbage or EBADMSG.
-        const problem = postHandshakeProblem(data)
-        if (problem) return void this.destroy(new Error(problem))
-        this.control.tickets += postHandshakeTypes(data).length
-      } else if (r.recordType === ContentType.alert) {
-        this.control.alerts.push([...data])
-        if (data[0] === 1 && data[1] === 0) {
-          this.wantRead = false
-          this.push(null) // close_notify
-          return
-        }
-        return void this.destroy(new Error(`TLS alert ${data[0]}/${data[1]} from the peer`))
-      } else {
-        return void this.destroy(new Error(`unexpected TLS record type ${r.recordType}`))
+      const m = recordMeaning(r.recordType, this.buf.slice(0, r.n))
+      if (m.kind === 'data') this.wantRead = this.push(m.data)
+      else if (m.kind === 'tickets') this.control.tickets += m.count
+      else {
+        if (m.alert) this.control.alerts.push(m.alert)
+        if (m.kind === 'error') return void this.destroy(m.error)
+        this.wantRead = false
+        this.push(null) // close_notify
+        return
       }
     }
   }

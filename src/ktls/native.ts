@@ -23,10 +23,24 @@ export interface KtlsAddon {
   /** new fd, or -errno */
   dup(fd: number): number
   close(fd: number): number
+  /**
+   * An io_uring on fd (uring.cc): completions call cb on the JS thread with kind 1 (recvmsg: res =
+   * bytes or -errno, the record type, a copy of the bytes) or 2 (sendmsg: res = bytes sent or -errno).
+   * A failed setup returns the step and its errno.
+   */
+  uringOpen(fd: number, cb: (kind: number, res: number, recordType: number, data?: Buffer) => void): UringHandle | { step: string; errno: number }
+  /** 0, or an errno (EBUSY: a recvmsg is already in flight). */
+  uringRecv(ring: UringHandle): number
+  /** Bytes queued (the front of `bytes`, at most 256 KiB), or -errno. */
+  uringSend(ring: UringHandle, bytes: Uint8Array, recordType: number): number
+  uringClose(ring: UringHandle): void
+  uringStats(ring: UringHandle): { enters?: number; wakeups?: number; completions?: number }
 }
 
 declare const pollHandle: unique symbol
 export type PollHandle = { readonly [pollHandle]: true }
+declare const uringHandle: unique symbol
+export type UringHandle = { readonly [uringHandle]: true }
 
 export type AddonLoad = { ok: true; addon: KtlsAddon } | { ok: false; reason: string }
 
