@@ -4,9 +4,14 @@
 // are cut into DATA cells of at most 498 bytes and never go past the stream or circuit package
 // window; a stream SENDME goes back once the reader has taken the data, so a slow reader slows
 // the exit instead of filling memory. Tor has no half-close: END closes both directions.
+// Received DATA is pushed once per channel read, not once per cell: the cells that arrived
+// together are held until the microtask after that read (Node drains microtasks after each socket
+// 'data' event) and pushed as one chunk, so a reader (or a pipe to a socket) sees a few KiB per
+// event instead of 498 bytes.
 
 import { Duplex } from 'node:stream'
 import type { Timer, World } from '../../net/world.js'
+import { concatBytes } from '../../wire/bytes.js'
 import { RELAY_DATA_MAX } from '../../wire/tor/relay-cell.js'
 import { EndReason, endReasonName, type RelayMsg, type ResolvedAnswer } from '../../wire/tor/relay-msg.js'
 import type { Circuit, StreamEndpoint } from '../circuit/circuit.js'
@@ -23,6 +28,8 @@ export class TorStream extends Duplex implements StreamEndpoint {
   private connectWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined
   private sendmePending = false
   private packageWaiter: (() => void) | undefined
+  /** DATA of this read's cells, not pushed yet (see release). */
+  private held: Uint8Array[] = []
   /** END reason the exit gave, once it closed the stream. */
   endReason: number | undefined
   /** CONNECTED's address (4 or 16 bytes) when the exit reported one. */
@@ -60,6 +67,8 @@ export class TorStream extends Duplex implements StreamEndpoint {
 
   onMessage(msg: RelayMsg): void {
     if (this.state === 'closed') return
+    // Anything but DATA comes after the DATA held before it (END must not overtake its data).
+    if (msg.cmd !== 'DATA') this.release()
     switch (msg.cmd) {
       case 'CONNECTED':
         if (this.state !== 'connecting') return this.protocolViolation('second CONNECTED')
@@ -77,8 +86,8 @@ export class TorStream extends Duplex implements StreamEndpoint {
           this.circuit.destroy(DestroyReason.PROTOCOL, new CircuitError('protocol', (e as FlowControlError).message))
           return
         }
-        if (this.push(msg.data)) this.maybeSendSendme()
-        else if (this.windows.sendmeDue()) this.sendmePending = true
+        if (this.held.length === 0) queueMicrotask(() => this.release())
+        this.held.push(msg.data)
         return
       case 'SENDME':
         try {
@@ -111,6 +120,16 @@ export class TorStream extends Duplex implements StreamEndpoint {
       default:
         return this.protocolViolation(`unexpected ${msg.cmd} on a stream`)
     }
+  }
+
+  /** Pushes the held DATA as one chunk; the stream SENDMEs it made due go once the reader has room. */
+  private release(): void {
+    if (this.held.length === 0) return
+    const parts = this.held
+    this.held = []
+    if (this.state !== 'open' || this.destroyed) return // failed meanwhile: the data goes with the stream
+    if (this.push(parts.length === 1 ? parts[0] : concatBytes(...parts))) this.maybeSendSendme()
+    else if (this.windows.sendmeDue()) this.sendmePending = true
   }
 
   private protocolViolation(what: string): void {
