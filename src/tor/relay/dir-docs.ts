@@ -9,7 +9,7 @@
 import { createPublicKey, privateEncrypt, constants, type KeyObject } from 'node:crypto'
 import type { Conn, Listener, World } from '../../net/world.js'
 import { WireError, concatBytes, isTruncated, toHex } from '../../wire/bytes.js'
-import { encodeResponseHead } from '../../wire/http/response-head.js'
+import { dirResponseBytes } from './dir-stream.js'
 import { parseRequestHead } from '../../wire/http/request-head.js'
 import { generateRsaPrivateKey } from '../../crypto/rsa-keygen.js'
 import { sha1, sha256 } from '../dir/rsa.js'
@@ -464,21 +464,9 @@ export const DIRPORT_HEAD_LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 32, ma
 /** A connection that has not finished its request head by then is closed. */
 export const DIRPORT_REQUEST_TIMEOUT_MS = 30_000
 
-const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 404: 'Not found', 405: 'Method Not Allowed' }
-
 function answer(conn: Conn, status: number, body: string): void {
-  const bytes = Buffer.from(body, 'latin1')
-  const head = encodeResponseHead({
-    version: 'HTTP/1.0',
-    status,
-    reason: REASONS[status] ?? 'Error',
-    headers: [
-      ['Content-Type', 'text/plain'],
-      ['Content-Length', String(bytes.length)],
-      ['Connection', 'close'],
-    ],
-  })
-  conn.end(Buffer.concat([head, bytes]))
+  const r = dirResponseBytes(status, body)
+  conn.end(Buffer.concat([r.head, r.body]))
 }
 
 /**

@@ -18,7 +18,27 @@ export type DirRequestHandler = (path: string) => DirResponse
 /** A request head longer than this is not a directory request. */
 export const MAX_DIR_REQUEST = 16 * 1024
 
-const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad request', 404: 'Not found', 500: 'Internal error', 503: 'Directory busy' }
+const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 500: 'Internal error', 503: 'Directory busy' }
+
+/**
+ * A directory response as a directory cache sends it, on a DirPort or a BEGIN_DIR stream: HTTP/1.0,
+ * plain text, identity encoding, Content-Length, and the connection or stream ends after it.
+ */
+export function dirResponseBytes(status: number, body: string): { head: Uint8Array; body: Uint8Array } {
+  const bytes = Buffer.from(body, 'latin1')
+  const head = encodeResponseHead({
+    version: 'HTTP/1.0',
+    status,
+    reason: REASONS[status] ?? 'Error',
+    headers: [
+      ['Content-Type', 'text/plain'],
+      ['Content-Encoding', 'identity'],
+      ['Content-Length', String(bytes.length)],
+      ['Connection', 'close'],
+    ],
+  })
+  return { head, body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
+}
 
 export class DirStream extends EdgeStream {
   private request: Uint8Array = new Uint8Array(0)
@@ -71,19 +91,9 @@ export class DirStream extends EdgeStream {
 
   private respond(status: number, body: string): void {
     this.answered = true
-    const bytes = Buffer.from(body, 'latin1')
-    const head = encodeResponseHead({
-      version: 'HTTP/1.0',
-      status,
-      reason: REASONS[status] ?? 'Unknown',
-      headers: [
-        ['Content-Type', 'text/plain'],
-        ['Content-Encoding', 'identity'],
-        ['Content-Length', String(bytes.length)],
-      ],
-    })
-    this.produce(head)
-    this.produce(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    const r = dirResponseBytes(status, body)
+    this.produce(r.head)
+    this.produce(r.body)
     this.produceEnd()
   }
 
