@@ -2,7 +2,8 @@
 // cold and warm bootstrap, circuit build p50, 100 MB bulk throughput from a local HTTP server, and
 // our RSS with 100 open streams. Usage: node --import tsx bench/tor.ts [--bulk-mb N] [--bulk-runs N]
 // (or benchTor() from index; --help lists the options). Only 127.0.0.1. The network is stopped by
-// recorded pid in a finally, whatever fails.
+// recorded pid in a finally, whatever fails. --receive-path measures our client's receive path
+// alone, without tor or sockets (see benchReceivePath).
 
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,8 +15,14 @@ import { fileURLToPath } from 'node:url'
 import { portsOf, testServerPort } from '../lab/tor-testnet/layout.js'
 import { startTestnet, type Testnet } from '../lab/tor-testnet/testnet.js'
 import { liveWorld } from '../src/net/live/world.js'
+import { splitTor1Keys } from '../src/crypto/tor/kdf-rfc5869.js'
+import { Tor1RelayLayer, type Tor1ClientCrypto } from '../src/crypto/tor/relay-crypto.js'
+import { Circuit } from '../src/tor/circuit/circuit.js'
+import type { RelayTarget } from '../src/tor/circuit/hop.js'
 import { TorClient } from '../src/tor/client.js'
-import type { TorStream } from '../src/tor/stream/stream.js'
+import { TorStream } from '../src/tor/stream/stream.js'
+import { CellReader, ChanCmd, encodeCell } from '../src/wire/tor/cell.js'
+import { encodeRelayMsgCell } from '../src/wire/tor/relay-msg.js'
 
 export interface BenchTorOptions {
   /** Size of the bulk download, in MB (default 100). */
@@ -25,8 +32,11 @@ export interface BenchTorOptions {
 }
 
 const USAGE = `usage: node --import tsx bench/tor.ts [--bulk-mb N] [--bulk-runs N]
+       node --import tsx bench/tor.ts --receive-path [CELLS]
   --bulk-mb N     size of the bulk download in MB (default 100)
-  --bulk-runs N   bulk downloads per client, alternating ours and C tor; median reported (default 1)`
+  --bulk-runs N   bulk downloads per client, alternating ours and C tor; median reported (default 1)
+  --receive-path  no network: CELLS (default 60000) DATA cells from three relay layers through our
+                  CellReader, circuit, flow control and stream; prints microseconds per cell`
 const CIRCUITS = 30
 const HELD_STREAMS = 100
 const BULK_TIMEOUT_MS = 75_000
@@ -325,8 +335,69 @@ export async function benchTor(opts: BenchTorOptions = {}): Promise<void> {
   }
 }
 
-function parseArgs(argv: string[]): BenchTorOptions {
-  const opts: BenchTorOptions = {}
+/** What benchReceivePath reaches past Circuit's private constructor and crypto for. */
+interface CircuitInternals {
+  crypto: Tor1ClientCrypto
+  hops: RelayTarget[]
+  closed: boolean
+  closeError?: Error
+  onCell: Circuit['onCell']
+}
+
+/**
+ * Our client's whole receive path for a bulk download, without tor, TLS or sockets: an exit, a
+ * middle and a guard (Tor1RelayLayer) seal `cells` DATA cells for one stream; they are framed and cut
+ * into the 4048-byte reads C tor's TLS records gave us in the lab network, then fed through
+ * CellReader -> Circuit.onCell (tor1 decryption, SENDME v1 accounting) -> TorStream (flowing reader),
+ * yielding to the event loop after each read as a socket would. SENDMEs we send are counted and
+ * dropped. Returns microseconds of our time per cell.
+ */
+export async function benchReceivePath(cells = 60_000): Promise<{ usPerCell: number; MBps: number; sendmes: number }> {
+  const world = liveWorld()
+  const keys = [1, 2, 3].map((seed) => splitTor1Keys(Uint8Array.from({ length: 72 }, (_, i) => (i * 29 + seed) & 0xff)))
+  const relays = keys.map((k) => new Tor1RelayLayer(k))
+  const circId = 0x80000001
+  let sendmes = 0
+  const channel = { register: () => circId, unregister() {}, closed: false, send: () => void sendmes++, onClose() {} }
+  const circ = new (Circuit as unknown as new (w: typeof world, ch: typeof channel) => CircuitInternals)(world, channel)
+  for (const k of keys) {
+    circ.crypto.addHop(k)
+    circ.hops.push({ host: '127.0.0.1', port: 1, rsaId: new Uint8Array(20), ntorOnionKey: new Uint8Array(32) })
+  }
+  const stream = new TorStream(circ as unknown as Circuit)
+  let got = 0
+  stream.on('data', (d: Buffer) => (got += d.length))
+  const seal = (msg: Parameters<typeof encodeRelayMsgCell>[0]) => {
+    const body = encodeRelayMsgCell(msg, stream.streamId, new Uint8Array(509))
+    relays[2].originateBackward(body)
+    relays[1].encryptBackward(body)
+    relays[0].encryptBackward(body)
+    return encodeCell({ circId, command: ChanCmd.RELAY, body }, 4)
+  }
+  const data = Uint8Array.from({ length: 498 }, (_, i) => i)
+  const wire = Buffer.concat([seal({ cmd: 'CONNECTED' }), ...Array.from({ length: cells }, () => seal({ cmd: 'DATA', data }))])
+  const reads: Buffer[] = []
+  for (let o = 0; o < wire.length; o += 4048) reads.push(Buffer.from(wire.subarray(o, o + 4048)))
+  const reader = new CellReader()
+  reader.setLinkVersion(5)
+  const yieldNow = () => new Promise((r) => setImmediate(r))
+  await yieldNow()
+  const t0 = now()
+  for (const chunk of reads) {
+    for (const ev of reader.receive(chunk)) {
+      if (ev.kind === 'error') throw ev.error
+      circ.onCell(ev.cell)
+    }
+    await yieldNow()
+  }
+  const ms = now() - t0
+  if (circ.closed) throw circ.closeError
+  if (got !== cells * data.length) throw new Error(`receive path: ${got} of ${cells * data.length} bytes reached the reader`)
+  return { usPerCell: (ms * 1000) / cells, MBps: (cells * data.length) / ms / 1000, sendmes }
+}
+
+function parseArgs(argv: string[]): BenchTorOptions & { receivePath?: number } {
+  const opts: BenchTorOptions & { receivePath?: number } = {}
   for (let i = 0; i < argv.length; i++) {
     const positive = (name: string) => {
       const v = Number(argv[++i])
@@ -338,13 +409,21 @@ function parseArgs(argv: string[]): BenchTorOptions {
       process.exit(0)
     } else if (argv[i] === '--bulk-mb') opts.bulkMB = positive('--bulk-mb')
     else if (argv[i] === '--bulk-runs') opts.bulkRuns = Math.floor(positive('--bulk-runs'))
+    else if (argv[i] === '--receive-path') opts.receivePath = /^\d+$/.test(argv[i + 1] ?? '') ? Math.floor(positive('--receive-path')) : 60_000
     else throw new Error(`unknown option ${argv[i]}\n${USAGE}`)
   }
   return opts
 }
 
+async function main(argv: string[]): Promise<void> {
+  const opts = parseArgs(argv)
+  if (opts.receivePath === undefined) return benchTor(opts)
+  const r = await benchReceivePath(opts.receivePath)
+  console.log(`tor  receive path, ${opts.receivePath} cells, no network: ${r.usPerCell.toFixed(2)} us/cell (${r.MBps.toFixed(1)} MB/s of DATA), ${r.sendmes} SENDMEs sent`)
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  benchTor(parseArgs(process.argv.slice(2))).then(
+  main(process.argv.slice(2)).then(
     () => process.exit(0),
     (e) => {
       console.error(e)
