@@ -2,8 +2,11 @@
 // https module and plain TCP, same server process type, same sink (SHA-256 of the body, then dropped), one run
 // each, in sequence; then, inside QEMU with Debian's kernel (src/ktls/vm/run.sh), the kTLS path as a
 // ratio to the userspace fallback. Usage:
-//   node --import tsx bench/ktls.ts [bytes] [--vm-mib N] [--no-vm]   (default 1 GiB here, 128 MiB in the VM)
+//   node --import tsx bench/ktls.ts [bytes] [--vm-mib N] [--no-vm] [--io]   (default 1 GiB here, 128 MiB in the VM)
 // Prints MB/s and ratios; says "kTLS" only if the fetch report had tx and rx on.
+// --io: also the two data paths of a handed-over socket (recvmsg on libuv readiness vs io_uring),
+// here on plain TCP taken over exactly as the handover takes over a kTLS socket (this kernel has
+// no tls ULP); best of 3 alternating runs each. --io-only: just that part.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -11,6 +14,9 @@ import https from 'node:https'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { fetch, formatKtls } from '../src/ktls/fetch.js'
+import { loadAddon } from '../src/ktls/native.js'
+import { adoptTcp } from '../src/ktls/testkit/adopt.js'
+import { UringTlsSocket } from '../src/ktls/uring-socket.js'
 import { makeLabPki } from '../src/ktls/testkit/peers.js'
 
 const args = process.argv.slice(2)
@@ -61,6 +67,38 @@ function sinkRead(stream: NodeJS.ReadableStream, skipHead: boolean): Promise<num
   })
 }
 
+/** Plain TCP, fd taken over by the kernel socket (plain or io_uring): best of 3 alternating runs, MB/s. */
+async function ioPaths(): Promise<void> {
+  const load = loadAddon()
+  if (!load.ok) return void console.log(`data paths: ${load.reason}`)
+  const addon = load.addon
+  const best: Record<'plain' | 'uring', number> = { plain: 0, uring: 0 }
+  const extra: Record<string, string> = {}
+  for (const io of ['plain', 'uring', 'plain', 'uring', 'plain', 'uring'] as const) {
+    const mbs = await timed(`handed-over TCP fd, io=${io}`, 'tcp', async (port) => {
+      const raw = net.connect(port, '127.0.0.1')
+      await new Promise<void>((r) => raw.once('connect', r))
+      // No trace: it would cost the plain path a string per syscall.
+      const s = adoptTcp(addon, raw, io)
+      s.write('GET / HTTP/1.1\r\n\r\n')
+      const n = await sinkRead(s, true)
+      if (s instanceof UringTlsSocket) {
+        const st = s.stats()
+        extra.uring = `${st.enters} io_uring_enter, ${st.wakeups} eventfd wakeups, ${st.completions} completions`
+      }
+      s.destroy()
+      return n
+    })
+    best[io] = Math.max(best[io], mbs)
+  }
+  console.log(`data paths, best of 3: plain ${best.plain.toFixed(0)} MB/s, io_uring ${best.uring.toFixed(0)} MB/s (${extra.uring}); ratio io_uring/plain ${(best.uring / best.plain).toFixed(2)}`)
+}
+
+if (args.includes('--io-only')) {
+  await ioPaths()
+  process.exit(0)
+}
+
 let report = ''
 const fetchMbs = await timed('sultry fetch', 'tls', async (port) => {
   const res = await fetch(`https://127.0.0.1:${port}/`, { ca: pki.caPem, onBody: () => {} })
@@ -78,6 +116,10 @@ console.log(`\nsultry fetch path: ${ktlsOn ? 'kTLS' : 'userspace TLS (node:tls)'
 console.log(`ratio sultry fetch / node https: ${(fetchMbs / httpsMbs).toFixed(2)}`)
 console.log(`ratio sultry fetch / plain TCP:  ${(fetchMbs / tcpMbs).toFixed(2)}`)
 console.log(`(${BYTES} bytes per run, one run each, shared 2-core machine: treat ratios as rough)`)
+if (args.includes('--io')) {
+  console.log('')
+  await ioPaths()
+}
 
 // Inside the VM: the guest's bench (best of 2 alternating runs per path, same s_server, in one
 // process) prints one BENCH line. TCG emulation makes the MB/s meaningless; the ratio is the figure.

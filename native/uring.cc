@@ -25,6 +25,7 @@
 #if defined(__linux__) && __has_include(<linux/io_uring.h>) && !defined(SULTRY_NO_KTLS)
 #define SULTRY_URING 1
 #include <linux/io_uring.h>
+#include <fcntl.h>
 #include <linux/tls.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -131,6 +132,12 @@ SetupError Setup(Ring* r) {
   r->eventFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (r->eventFd < 0) return {"eventfd", errno};
   if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_EVENTFD, &r->eventFd, 1) != 0) return {"IORING_REGISTER_EVENTFD", errno};
+  // A blocking file: an operation that finds the socket not ready is parked on its internal poll,
+  // but one retried after that poll fired and still not ready (a kTLS record only partly arrived:
+  // the TCP data made the socket readable) goes to an io-wq worker, which honours O_NONBLOCK and
+  // would hand EAGAIN back to us. Blocking, the worker waits for the whole record instead.
+  int fl = fcntl(r->sockFd, F_GETFL);
+  if (fl < 0 || fcntl(r->sockFd, F_SETFL, fl & ~O_NONBLOCK) != 0) return {"fcntl(F_SETFL) clearing O_NONBLOCK", errno};
   r->recvBuf = static_cast<uint8_t*>(malloc(kRecvSize));
   r->sendBuf = static_cast<uint8_t*>(malloc(kSendMax));
   if (!r->recvBuf || !r->sendBuf) return {"malloc", ENOMEM};

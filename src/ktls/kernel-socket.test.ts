@@ -225,13 +225,28 @@ describe('UringTlsSocket lifecycle', { timeout: 30_000 }, () => {
     expect(sha(await all)).toBe(sha(body))
   })
 
-  it('a recvmsg error from the kernel (EBADF on a closed fd) destroys the stream with the errno', async () => {
-    const ring = openRing(addon, 1_000_000)
+  it('a recvmsg error from the kernel (EBADF: the fd closed under the ring) destroys the stream with the errno', async () => {
+    // A socket of our own (the ring makes its file blocking, so not a dup of a live Node socket).
+    const server = net.createServer((c) => cleanup.push(() => c.destroy()))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    cleanup.push(() => server.close())
+    const raw = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+    await new Promise<void>((r) => raw.once('connect', r))
+    const handle = (raw as unknown as { _handle: { fd: number; readStop(): number } })._handle
+    handle.readStop()
+    const fd = addon.dup(handle.fd)
+    raw.destroy()
+    const ring = openRing(addon, fd)
     if (!ring.ok) throw new Error(ring.reason)
+    addon.close(fd)
     const s = new UringTlsSocket(addon, ring, -1)
     const err = new Promise<Error>((r) => s.once('error', r))
     s.resume()
     expect((await err).message).toBe('kTLS io_uring recvmsg: EBADF')
+  })
+
+  it('a ring on something that is not an open fd is refused at setup (fcntl EBADF), not at the first read', () => {
+    expect(openRing(addon, 1_000_000)).toEqual({ ok: false, reason: 'EBADF from fcntl(F_SETFL) clearing O_NONBLOCK' })
   })
 
   it('a ring that cannot be set up is a reason (step and errno), not an exception', () => {

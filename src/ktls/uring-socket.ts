@@ -3,7 +3,8 @@
 // completion arrives through the ring's eventfd. There is no readiness step: the kernel parks an
 // operation that cannot complete yet and finishes it when the socket can, so there is no recvmsg
 // that ends in EAGAIN and no separate poll to arm. One recv and one send in flight at a time (a
-// byte stream must be read in order).
+// byte stream must be read in order). The fd is made blocking for the ring's sake (uring.cc): the
+// kernel completes a read only with a whole record, never with EAGAIN.
 
 import { Duplex } from 'node:stream'
 import { ContentType } from './constants.js'
@@ -12,6 +13,7 @@ import { errnoName, type KtlsAddon, type UringHandle } from './native.js'
 
 const RECV = 1
 const SEND = 2
+const EAGAIN = 'EAGAIN'
 
 export type UringOpen = { ok: true; ring: UringHandle; attach(s: UringTlsSocket): void } | { ok: false; reason: string }
 
@@ -75,6 +77,9 @@ export class UringTlsSocket extends Duplex {
   private received(res: number, recordType: number, data?: Buffer): void {
     this.recvInFlight = false
     if (this.destroyed) return
+    // The ring clears O_NONBLOCK so the kernel waits for whole records itself; should an EAGAIN
+    // come back anyway (the socket's flags changed under us), asking again is still correct.
+    if (res < 0 && errnoName(-res) === EAGAIN) return this.submitRecv()
     // EBADMSG: a record failed authentication (wrong rec_seq or corrupted) — notes §1.4.
     if (res < 0) return void this.destroy(new Error(`kTLS io_uring recvmsg: ${errnoName(-res)}`))
     if (res === 0) {
@@ -121,6 +126,7 @@ export class UringTlsSocket extends Duplex {
   private sent(res: number): void {
     const s = this.sending
     if (!s) return
+    if (res < 0 && errnoName(-res) === EAGAIN) return this.submitSend()
     if (res < 0) {
       this.sending = undefined
       return s.cb(new Error(`kTLS io_uring sendmsg: ${errnoName(-res)}`))

@@ -14,7 +14,7 @@ import net from 'node:net'
 import { ContentType, TLS_RX, TLS_TX } from '../constants.js'
 import { encodeCryptoInfo } from '../crypto-info.js'
 import { fetch, formatKtls } from '../fetch.js'
-import { handOver } from '../handover.js'
+import { handOver, type KtlsIo } from '../handover.js'
 import { errnoName, loadAddon, type KtlsAddon } from '../native.js'
 import { handshakeOverPump } from '../pump.js'
 import { captureClientHello } from '../testkit/client-hello.js'
@@ -39,9 +39,9 @@ function tlsStat(): Record<string, number> {
 }
 
 /** Runs node with args; a run that hangs is killed after `limitMs` and reported, never waited on forever. */
-function run(args: string[], limitMs = 60_000): Promise<{ code: number | null; stderr: string }> {
+function run(args: string[], io: KtlsIo = 'plain', limitMs = 60_000): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SULTRY_KTLS_TRACE: '1' } })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SULTRY_KTLS_TRACE: '1', SULTRY_KTLS_IO: io } })
     let stderr = ''
     const timer = setTimeout(() => {
       stderr += ` [killed: no exit after ${limitMs} ms]`
@@ -76,22 +76,25 @@ async function main(): Promise<void> {
   const sha = createHash('sha256').update(big).digest('hex')
   const before = tlsStat()
 
-  for (const [protocol, cipher, args] of combos) {
+  // Every suite on the plain path; the io_uring path for one TLS 1.3 and one TLS 1.2 suite (its
+  // record-type cmsg is what keeps the TLS 1.3 tickets out of the body).
+  const runs = [...combos.map((c) => [...c, 'plain'] as const), [...combos[0], 'uring'] as const, [...combos[5], 'uring'] as const]
+  for (const [protocol, cipher, args, io] of runs) {
     const peer = await startSServer(pki, ['-WWW', ...args], www)
-    const out = `/tmp/out-${cipher}`
-    const r = await run([`${HERE}/dist/ktls/fetch-cli.mjs`, `https://127.0.0.1:${peer.port}/big`, '--ca', pki.caFile, '--ktls', 'require', '-o', out])
+    const out = `/tmp/out-${cipher}-${io}`
+    const r = await run([`${HERE}/dist/ktls/fetch-cli.mjs`, `https://127.0.0.1:${peer.port}/big`, '--ca', pki.caFile, '--ktls', 'require', '-o', out], io)
     peer.stop()
     let got = ''
     try {
       got = createHash('sha256').update(readFileSync(out)).digest('hex')
     } catch {}
-    const ok = r.code === 0 && r.stderr.includes(`ktls: tx=on rx=on cipher=${cipher}`) && got === sha
+    const ok = r.code === 0 && r.stderr.includes(`ktls: tx=on rx=on cipher=${cipher} io=${io}\n`) && got === sha
     // Trace lines only for a failure: they are what explains it.
     const lines = r.stderr.split('\n')
     const shown = ok ? lines.filter((l) => !l.startsWith('trace: ')).join('\n') : [...lines.slice(0, 8), '...', ...lines.slice(-30)].join('\n')
     // How often the reader waited on the libuv poll (readiness events that reached JS).
-    const waits = `polls=${lines.filter((l) => l.startsWith('trace: poll status')).length}`
-    result(`fetch-${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${waits} ${shown.trim().replace(/\n/g, ' | ')}`)
+    const waits = io === 'plain' ? `polls=${lines.filter((l) => l.startsWith('trace: poll status')).length}` : `completions=${lines.filter((l) => /^trace: uring \w+ res=/.test(l)).length}`
+    result(`fetch-${io === 'uring' ? 'uring-' : ''}${protocol}-${cipher}`, ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} ${waits} ${shown.trim().replace(/\n/g, ' | ')}`)
   }
 
   // Many small records: s_server caps its records at 512 bytes, so a 1 MiB body is > 2000 records
@@ -112,8 +115,10 @@ async function main(): Promise<void> {
     result('small-records', ok, `exit=${r.code} sha=${got === sha ? 'match' : 'MISMATCH'} recvmsg-calls=${records} polls=${polls}${ok ? '' : ' ' + lines.slice(-20).join(' | ')}`)
   }
 
-  await pausedReader(load.addon, www)
-  await interactive(load.addon)
+  for (const io of ['plain', 'uring'] as const) {
+    await pausedReader(load.addon, www, io)
+    await interactive(load.addon, io)
+  }
 
   // Throughput of the kTLS path against the userspace fallback: same server, same body, in this
   // process (no process start in the timing), alternating. TCG emulation makes absolute numbers
@@ -166,7 +171,8 @@ async function offerMatchesProbe(addon: KtlsAddon): Promise<void> {
 }
 
 /** HTTP/1.0 GET over a handed-over kTLS socket; the reader stalls after the first chunk until the server has sent everything. */
-async function pausedReader(addon: KtlsAddon, www: string): Promise<void> {
+async function pausedReader(addon: KtlsAddon, www: string, io: KtlsIo): Promise<void> {
+  const name = io === 'plain' ? 'paused-reader' : 'paused-reader-uring'
   const body = randomBytes(512 * 1024 + 5)
   writeFileSync(`${www}/paused`, body)
   const peer = await startSServer(pki, ['-WWW', '-tls1_3', '-ciphersuites', 'TLS_AES_256_GCM_SHA384'], www)
@@ -178,10 +184,11 @@ async function pausedReader(addon: KtlsAddon, www: string): Promise<void> {
     const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
     const ulp = addon.setUlp(fd)
     let polls = 0
-    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.2' }, { trace: (l) => {
-      if (l.startsWith('poll status')) polls++
+    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.2' }, { io, trace: (l) => {
+      if (l.startsWith('poll status') || / res=/.test(l)) polls++
     } })
     if (!h.kernel) throw new Error(`no kTLS (ulp=${ulp}): ${h.reason}`)
+    if (h.io !== io) throw new Error(`io=${h.io} (${h.ioNote})`)
     h.stream.write('GET /paused HTTP/1.0\r\n\r\n')
     const parts: Buffer[] = []
     const limit = setTimeout(() => h.stream.destroy(new Error('no end within 60 s')), 60_000)
@@ -200,7 +207,7 @@ async function pausedReader(addon: KtlsAddon, www: string): Promise<void> {
     detail = e instanceof Error ? e.message : String(e)
   }
   peer.stop()
-  result('paused-reader', ok, detail)
+  result(name, ok, detail)
 }
 
 /**
@@ -211,7 +218,8 @@ async function pausedReader(addon: KtlsAddon, www: string): Promise<void> {
  * kernel (6.1 has no rekey API), so it must stop with a clear error and must not deliver anything
  * the server sent after the KeyUpdate.
  */
-async function interactive(addon: KtlsAddon): Promise<void> {
+async function interactive(addon: KtlsAddon, io: KtlsIo): Promise<void> {
+  const sfx = io === 'plain' ? '' : '-uring'
   const srv = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', pki.certFile, '-key', pki.keyFile, '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'], { stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
   srv.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -229,10 +237,11 @@ async function interactive(addon: KtlsAddon): Promise<void> {
     const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
     addon.setUlp(fd)
     let polls = 0
-    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.3' }, { trace: (l) => {
-      if (l.startsWith('poll status')) polls++
+    const h = await handOver(raw, fd, addon, { host: '127.0.0.1', ca: pki.caPem, minVersion: 'TLSv1.3' }, { io, trace: (l) => {
+      if (l.startsWith('poll status') || /^uring recvmsg res=/.test(l)) polls++
     } })
     if (!h.kernel) throw new Error(`no kTLS: ${h.reason}`)
+    if (h.io !== io) throw new Error(`io=${h.io} (${h.ioNote})`)
     let text = ''
     const ended = new Promise<string>((resolve) => {
       h.stream.on('data', (d: Buffer) => (text += d.toString()))
@@ -245,7 +254,7 @@ async function interactive(addon: KtlsAddon): Promise<void> {
       srv.stdin.write(`line ${i}\n`)
       await until(() => text.includes(`line ${i}\n`), 10_000, `"line ${i}" at the client (polls so far ${polls})`)
     }
-    result('trickle', polls >= 20, `20/20 lines, polls=${polls}`)
+    result(`trickle${sfx}`, polls >= 20, `20/20 lines, ${io === 'plain' ? 'polls' : 'recv completions'}=${polls}`)
 
     stage = 'keyupdate'
     srv.stdin.write('before\n')
@@ -255,10 +264,10 @@ async function interactive(addon: KtlsAddon): Promise<void> {
     srv.stdin.write('after\n')
     const why = await Promise.race([ended, new Promise<string>((r) => setTimeout(() => r('no error within 20 s'), 20_000))])
     const ok = !text.includes('after') && /KeyUpdate/.test(why)
-    result('keyupdate', ok, `error=${JSON.stringify(why)} delivered after it: ${JSON.stringify(text.slice(text.indexOf('before\n') + 7))}`)
+    result(`keyupdate${sfx}`, ok, `error=${JSON.stringify(why)} delivered after it: ${JSON.stringify(text.slice(text.indexOf('before\n') + 7))}`)
     h.stream.destroy()
   } catch (e) {
-    result(stage, false, e instanceof Error ? e.message : String(e))
+    result(`${stage}${sfx}`, false, e instanceof Error ? e.message : String(e))
   }
   srv.kill()
 }
@@ -270,21 +279,29 @@ async function bench(mib: number, www: string): Promise<void> {
   const want = createHash('sha256').update(file).digest('hex')
   const bad: string[] = []
   const peer = await startSServer(pki, ['-WWW', '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'], www)
-  const seconds: Record<string, number[]> = { require: [], off: [] }
+  // Three paths: kTLS with recvmsg on readiness, kTLS with io_uring, and node:tls (userspace).
+  const paths = {
+    ktls: { ktls: 'require', io: 'plain' },
+    uring: { ktls: 'require', io: 'uring' },
+    userspace: { ktls: 'off', io: 'plain' },
+  } as const
+  type Path = keyof typeof paths
+  const seconds: Record<Path, number[]> = { ktls: [], uring: [], userspace: [] }
   try {
-    // Warm-up of both paths (JIT, page cache): under TCG a cold first run is up to 2x slower.
-    for (const mode of ['require', 'off'] as const) await fetch(`https://127.0.0.1:${peer.port}/big`, { ca: pki.caPem, ktls: mode, onBody: () => {} })
-    for (const mode of ['require', 'off', 'require', 'off'] as const) {
+    // Warm-up of every path (JIT, page cache): under TCG a cold first run is up to 2x slower.
+    for (const p of Object.values(paths)) await fetch(`https://127.0.0.1:${peer.port}/big`, { ca: pki.caPem, ...p, onBody: () => {} })
+    for (const path of ['ktls', 'uring', 'userspace', 'ktls', 'uring', 'userspace'] as const) {
       const t0 = process.hrtime.bigint()
-      const res = await fetch(`https://127.0.0.1:${peer.port}/bench`, { ca: pki.caPem, ktls: mode, onBody: () => {} })
-      seconds[mode].push(Number(process.hrtime.bigint() - t0) / 1e9)
-      if (res.bytes !== mib * 1024 * 1024) throw new Error(`${mode}: ${res.bytes} bytes (${formatKtls(res.ktls)})`)
-      if (res.sha256 !== want || (mode === 'require') !== !('off' in res.ktls)) bad.push(`${mode}: sha ${res.sha256 === want ? 'match' : 'MISMATCH'} ${formatKtls(res.ktls)}`)
+      const res = await fetch(`https://127.0.0.1:${peer.port}/bench`, { ca: pki.caPem, ...paths[path], onBody: () => {} })
+      seconds[path].push(Number(process.hrtime.bigint() - t0) / 1e9)
+      if (res.bytes !== mib * 1024 * 1024) throw new Error(`${path}: ${res.bytes} bytes (${formatKtls(res.ktls)})`)
+      const wantReport = path === 'userspace' ? 'ktls: off' : `io=${paths[path].io}`
+      if (res.sha256 !== want || !formatKtls(res.ktls).includes(wantReport)) bad.push(`${path}: sha ${res.sha256 === want ? 'match' : 'MISMATCH'} ${formatKtls(res.ktls)}`)
     }
-    result('large-download', bad.length === 0, `${mib} MiB x2 per path, SHA-256 and ktls report checked ${bad.join('; ')}`)
-    const best = (m: string) => Math.min(...seconds[m])
-    const rate = (m: string) => ((mib * 1.048576) / best(m)).toFixed(1)
-    console.log(`BENCH ${mib} MiB TLS 1.3 AES-128-GCM, best of 2: kTLS ${rate('require')} MB/s, userspace ${rate('off')} MB/s, ratio kTLS/userspace ${(best('off') / best('require')).toFixed(2)} (TCG emulation: only the ratio means anything) runs ${JSON.stringify(seconds)}`)
+    result('large-download', bad.length === 0, `${mib} MiB x2 per path (kTLS plain, kTLS io_uring, userspace), SHA-256 and ktls report checked ${bad.join('; ')}`)
+    const best = (p: Path) => Math.min(...seconds[p])
+    const rate = (p: Path) => ((mib * 1.048576) / best(p)).toFixed(1)
+    console.log(`BENCH ${mib} MiB TLS 1.3 AES-128-GCM, best of 2: kTLS ${rate('ktls')} MB/s, kTLS+io_uring ${rate('uring')} MB/s, userspace ${rate('userspace')} MB/s, ratio kTLS/userspace ${(best('userspace') / best('ktls')).toFixed(2)}, io_uring/plain ${(best('ktls') / best('uring')).toFixed(2)} (TCG emulation: only the ratios mean anything) runs ${JSON.stringify(seconds)}`)
   } catch (e) {
     result('large-download', false, e instanceof Error ? e.message : String(e))
   }
