@@ -1,6 +1,6 @@
 // Runs the `fetch` subcommand exactly as src/cli/main.ts runs a registered command (help, argument
-// parsing, UsageError -> exit 2), for child-process tests until main.ts registers `fetch`; then
-// tests can call `node bin/sultry.js fetch` instead.
+// parsing, UsageError -> exit 2). main.ts registers `fetch` too; this single entry point is what the
+// child-process tests run and what the kTLS VM bundles with esbuild (no command registry to load).
 
 import { helpText, parseArgs, UsageError } from '../../cli/args.js'
 import command from '../../cli/fetch.js'
