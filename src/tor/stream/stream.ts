@@ -11,7 +11,6 @@
 
 import { Duplex } from 'node:stream'
 import type { Timer, World } from '../../net/world.js'
-import { concatBytes } from '../../wire/bytes.js'
 import { RELAY_DATA_MAX } from '../../wire/tor/relay-cell.js'
 import { EndReason, endReasonName, type RelayMsg, type ResolvedAnswer } from '../../wire/tor/relay-msg.js'
 import type { Circuit, StreamEndpoint } from '../circuit/circuit.js'
@@ -128,7 +127,8 @@ export class TorStream extends Duplex implements StreamEndpoint {
     const parts = this.held
     this.held = []
     if (this.state !== 'open' || this.destroyed) return // failed meanwhile: the data goes with the stream
-    if (this.push(parts.length === 1 ? parts[0] : concatBytes(...parts))) this.maybeSendSendme()
+    // Buffer.concat: the chunk is for a Node stream anyway, and it skips zero-filling what it overwrites.
+    if (this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts))) this.maybeSendSendme()
     else if (this.windows.sendmeDue()) this.sendmePending = true
   }
 
