@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   // Throughput of the kTLS path against the userspace fallback: same server, same body, in this
   // process (no process start in the timing), alternating. TCG emulation makes absolute numbers
   // meaningless; the ratio is printed, never asserted.
-  const mib = Number(/sultry\.bench_mib=(\d+)/.exec(readFileSync('/proc/cmdline', 'utf8'))?.[1] ?? 64)
+  const mib = Number(/sultry\.bench_mib=(\d+)/.exec(readFileSync('/proc/cmdline', 'utf8'))?.[1] ?? 32)
   if (mib > 0) await bench(mib, www)
 
   // Negative: RX rec_seq 1 instead of 0 (TLS 1.3) must fail authentication in the kernel.
