@@ -5,13 +5,16 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handOver } from './handover.js'
 import { ADDON_PATH, loadAddon, type KtlsAddon } from './native.js'
+import { formatKtls } from './fetch.js'
+import { KernelTlsSocket } from './kernel-socket.js'
 import { probeOnce } from './offer.js'
+import { UringTlsSocket } from './uring-socket.js'
 import { KTLS_CIPHER_LIST } from './suites.js'
 import { makeLabPki, startSServer, type LabPki, type Peer } from './testkit/peers.js'
 
@@ -69,5 +72,40 @@ describe('handover with the offer from this kernel\'s probe', () => {
     const chunks: Buffer[] = []
     for await (const c of h.stream as AsyncIterable<Buffer>) chunks.push(c)
     expect(Buffer.concat(chunks).toString().endsWith('hello\n')).toBe(true)
+  })
+})
+
+describe('handover: the data path chosen after TLS_TX/TLS_RX (kernel answers stubbed to 0; this kernel has no ULP)', () => {
+  // setsockopt(SOL_TLS) is made to succeed so the handover reaches the data-path choice; nothing is
+  // read through the stream afterwards (the kernel is not really encrypting here).
+  async function handedOver(io: 'plain' | 'uring', uringOpen?: KtlsAddon['uringOpen']) {
+    const stub: KtlsAddon = { ...addon, setCryptoInfo: (_fd, _dir, bytes) => (bytes.fill(0), 0), ...(uringOpen ? { uringOpen } : {}) }
+    const root = mkdtempSync(join(tmpdir(), 'sultry-handover-'))
+    const peer = await startSServer(pki, ['-WWW', '-tls1_3'], root)
+    peers.push(peer)
+    const raw = net.connect(peer.port, '127.0.0.1')
+    await new Promise<void>((r) => raw.once('connect', r))
+    const fd = (raw as unknown as { _handle: { fd: number } })._handle.fd
+    const h = await handOver(raw, fd, stub, { host: '127.0.0.1', ca: pki.caPem }, { io, offer: { ciphers: KTLS_CIPHER_LIST, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', dropped: [] } })
+    if (!h.kernel) throw new Error(h.reason)
+    h.stream.destroy()
+    return h
+  }
+
+  it('io uring: the stream is the io_uring socket and the report says io=uring', async () => {
+    const h = await handedOver('uring')
+    expect([h.io, h.ioNote, h.stream instanceof UringTlsSocket]).toEqual(['uring', undefined, true])
+    expect(formatKtls({ tx: true, rx: true, cipher: h.cipher, io: h.io, ioNote: h.ioNote })).toBe(`ktls: tx=on rx=on cipher=${h.cipher} io=uring`)
+  })
+
+  it('io uring where io_uring_setup is refused (EPERM, as under seccomp): plain path, and the report says why', async () => {
+    const h = await handedOver('uring', () => ({ step: 'io_uring_setup', errno: constants.errno.EPERM }))
+    expect([h.io, h.stream instanceof KernelTlsSocket]).toEqual(['plain', true])
+    expect(formatKtls({ tx: true, rx: true, cipher: 'X', io: h.io, ioNote: h.ioNote })).toBe('ktls: tx=on rx=on cipher=X io=plain (io_uring unavailable: EPERM from io_uring_setup)')
+  })
+
+  it('io plain (the default): recvmsg on readiness', async () => {
+    const h = await handedOver('plain')
+    expect([h.io, h.ioNote, h.stream instanceof KernelTlsSocket]).toEqual(['plain', undefined, true])
   })
 })
