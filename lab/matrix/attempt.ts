@@ -4,7 +4,10 @@
 // test (or the planner, for auto) from src/proxy, then splices. It works when the TLS handshake
 // completes with a verified certificate and the origin's whole response (a greeting and a 32 KiB
 // body) arrives; it is blocked when anything else happens within the deadline (timeout, reset,
-// error, a response frozen part way), with the reason kept.
+// error, a response frozen part way), with the reason kept. browse() is what a browser (or its
+// user) does with a load that failed: loads the page again through the same proxy, whose planner
+// may have learned from the first (a freeze is only seen after the handshake, so the frozen load
+// itself cannot be saved).
 
 import { duplexPair } from 'node:stream'
 import { labTls } from '../fixtures/index.js'
@@ -29,19 +32,34 @@ export interface AttemptResult {
   used: StrategyName | undefined
 }
 
+export interface BrowseResult extends AttemptResult {
+  /** The failed loads before this one (the last load is the result itself). */
+  earlier: AttemptResult[]
+}
+
 export const ATTEMPT_DEADLINE_MS = 15_000
 /** The planner's bound per strategy tried (its default is 5 s; five tries must fit the deadline). */
 export const PLANNER_ATTEMPT_MS = 2_000
 
 /** A proxy front on the lab's client host, as `sultry proxy --strategy CHOICE` would run it. */
-export function labProxy(lab: MatrixLab, choice: Choice): ProxyFront {
+export function labProxy(lab: MatrixLab, choice: Choice, log?: (line: string) => void): ProxyFront {
   const impls = strategies()
   const world = lab.client.world
   const planner =
     choice === 'auto'
-      ? new Planner({ world, store: new VerdictStore(), strategies: impls, available: STRATEGY_NAMES, attemptTimeoutMs: PLANNER_ATTEMPT_MS })
+      ? new Planner({ world, store: new VerdictStore(), strategies: impls, available: STRATEGY_NAMES, attemptTimeoutMs: PLANNER_ATTEMPT_MS, log })
       : undefined
-  return new ProxyFront({ world, strategyFor: () => choice, strategies: impls, planner, resolver: lab.resolve, oob: lab.oob, nonTls: 'pass' })
+  return new ProxyFront({ world, strategyFor: () => choice, strategies: impls, planner, resolver: lab.resolve, oob: lab.oob, nonTls: 'pass', log })
+}
+
+/** Loads `origin` through `proxy` until a load works or `loads` have failed: a browser's reload after a failed page. */
+export async function browse(lab: MatrixLab, proxy: ProxyFront, origin: OriginName, loads: number): Promise<BrowseResult> {
+  const earlier: AttemptResult[] = []
+  for (;;) {
+    const r = await attempt(lab, proxy, origin)
+    if (r.works || earlier.length + 1 >= loads) return { ...r, earlier }
+    earlier.push(r)
+  }
 }
 
 /** Reads the proxy's answer to CONNECT (up to the blank line); resolves with its status line. */

@@ -8,7 +8,7 @@
 import { censorFor, RUNGS, type CensorAction, type Rung } from '../../src/net/sim/censor/index.js'
 import { strategies } from '../../src/proxy/strategies/index.js'
 import { STRATEGY_NAMES } from '../../src/proxy/strategy.js'
-import { attempt, labProxy, type AttemptResult, type Choice } from './attempt.js'
+import { attempt, browse, labProxy, type AttemptResult, type BrowseResult, type Choice } from './attempt.js'
 import { HELPER, matrixLab, type OriginName } from './topology.js'
 
 export interface MatrixOptions {
@@ -20,12 +20,26 @@ export interface MatrixOptions {
   log?(line: string): void
 }
 
+/** One cell: the loads it took, and what the proxy logged. */
+export interface Cell extends BrowseResult {
+  log: string[]
+}
+
+/**
+ * Loads per cell. auto gets one reload after a failed load, as a browser's user would do: its
+ * planner learns from a load that froze after the handshake (which no strategy can rescue, the TLS
+ * state being bound to the frozen connection). A fixed strategy learns nothing, so it gets one.
+ */
+export function loadsFor(choice: Choice): number {
+  return choice === 'auto' ? 2 : 1
+}
+
 export interface Row {
   label: string
   strategy: Choice
   origin: OriginName
   /** Absent when the strategy is not built. */
-  cells: Partial<Record<Rung, AttemptResult>>
+  cells: Partial<Record<Rung, Cell>>
   /** Uncensored network: first connection (cold: includes the OOB channel setup) and second (warm). */
   baseline?: { cold: AttemptResult; warm: AttemptResult }
   built: boolean
@@ -50,10 +64,12 @@ function blocklistFor(v: Variant) {
   return BLOCKLIST
 }
 
-async function cell(seed: number, rung: Rung, action: CensorAction, choice: Choice, origin: OriginName, v: Variant): Promise<AttemptResult> {
+async function cell(seed: number, rung: Rung, action: CensorAction, choice: Choice, origin: OriginName, v: Variant): Promise<Cell> {
   const censor = censorFor(rung, { blocklist: blocklistFor(v), action })
   const lab = await matrixLab({ seed, censor })
-  return attempt(lab, labProxy(lab, choice), origin)
+  const log: string[] = []
+  const r = await browse(lab, labProxy(lab, choice, (l) => log.push(l)), origin, loadsFor(choice))
+  return { ...r, log }
 }
 
 /** No censor: a first connection (cold) and a second through the same proxy (warm: pooled OOB channel, remembered verdict). */
@@ -95,10 +111,17 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixResult> {
     for (const rung of rungs) {
       const r = await cell(o.seed, rung, action, p.strategy, p.origin, p.variant)
       row.cells[rung] = r
-      o.log?.(`${p.label} × ${rung}: ${r.works ? 'works' : 'blocked'} (${r.reason}${r.used ? `, used ${r.used}` : ''})`)
+      const before = r.earlier.map((e) => `${loadText(e)}, then `).join('')
+      o.log?.(`${p.label} × ${rung}: ${before}${r.works ? 'works' : 'blocked'} (${r.reason}${r.used ? `, used ${r.used}` : ''})`)
+      for (const l of r.log.filter((x) => x.includes('throttled on'))) o.log?.(`  ${l}`)
     }
   }
   return { seed: o.seed, action, rungs, rows, options }
+}
+
+/** A failed load in a few words: frozen when its handshake completed. */
+function loadText(r: AttemptResult): string {
+  return r.works ? 'works' : r.handshakeMs !== undefined ? `froze (${r.reason})` : `blocked (${r.reason})`
 }
 
 const ms = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n)} ms`)
@@ -118,7 +141,8 @@ export function formatMatrix(m: MatrixResult): string {
     }
     const cells = m.rungs.map((g) => {
       const c = r.cells[g]
-      return c === undefined ? '' : c.works ? 'works' : 'blocked'
+      if (c === undefined) return ''
+      return c.works ? (c.earlier.length > 0 ? `works (load ${c.earlier.length + 1})` : 'works') : 'blocked'
     })
     // Timings only from baseline runs that worked.
     const b = r.baseline && r.baseline.cold.works && r.baseline.warm.works ? r.baseline : undefined
@@ -130,7 +154,12 @@ export function formatMatrix(m: MatrixResult): string {
   const text = lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
   const action = m.action.kind === 'throttle' ? `throttle after ${m.action.afterBytes} B` : m.action.kind
   const auto = m.rows.find((r) => r.strategy === 'auto' && r.built)
-  const picks = auto ? [`auto picked: ${m.rungs.map((g) => { const c = auto.cells[g]; return `${g} ${c?.used ?? '-'} (${c?.works ? `handshake ${ms(c.handshakeMs)}` : 'blocked'})` }).join(', ')}; with no censor ${auto.baseline?.cold.used ?? '-'}`] : []
+  const pick = (g: Rung) => {
+    const c = auto!.cells[g]
+    const before = (c?.earlier ?? []).map((e) => `${e.used ?? '-'} ${loadText(e)} → `).join('')
+    return `${g} ${before}${c?.used ?? '-'} (${c?.works ? `handshake ${ms(c.handshakeMs)}` : 'blocked'})`
+  }
+  const picks = auto ? [`auto picked: ${m.rungs.map(pick).join(', ')}; with no censor ${auto.baseline?.cold.used ?? '-'}`] : []
   return [
     `strategy × censor matrix — seed ${m.seed}, censor action ${action}, blocklist SNI blocked.example (C0 = no censor)`,
     ...text,

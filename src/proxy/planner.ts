@@ -2,10 +2,13 @@
 // ServerHello back, remember what worked (and what was blocked, and how) with a TTL, and say why.
 // Retrying is safe because nothing has gone back to the client yet: the same first-flight bytes
 // are replayed on each new upstream, and the server's first bytes are held until the verdict.
+// A censor that lets the handshake through and freezes the transfer (throttle after N bytes) is
+// judged later, by the tunnel's stall watch (stall-detector.ts), and reported here with noteStall.
 
 import type { Conn, World } from '../net/world.js'
 import { abort } from './pipe.js'
 import { watchServerHello } from './server-hello-watch.js'
+import { describeStall, type Stall, type StallOptions } from './stall-detector.js'
 import type { Strategy, StrategyContext, StrategyName } from './strategy.js'
 import type { BlockReason, VerdictStore } from './verdict-store.js'
 
@@ -22,6 +25,8 @@ export interface PlannerOptions {
   attemptTimeoutMs?: number
   /** How long a verdict is trusted (default 6 h). */
   ttlMs?: number
+  /** Bounds of the stall watch on a tunnel the planner chose (stall-detector.ts defaults). */
+  stall?: Omit<StallOptions, 'tls13'>
   log?(line: string): void
 }
 
@@ -34,7 +39,7 @@ export interface Attempt {
 }
 
 export type PlanResult =
-  | { ok: true; strategy: StrategyName; upstream: Conn; serverBytes: Buffer[]; helloRetry: boolean; attempts: Attempt[] }
+  | { ok: true; strategy: StrategyName; upstream: Conn; serverBytes: Buffer[]; helloRetry: boolean; tls13: boolean; attempts: Attempt[] }
   | { ok: false; attempts: Attempt[] }
 
 export class Planner {
@@ -46,6 +51,11 @@ export class Planner {
     this.timeoutMs = o.attemptTimeoutMs ?? 5000
   }
 
+  /** The stall watch's bounds for tunnels this planner chose. */
+  get stallOptions(): Omit<StallOptions, 'tls13'> {
+    return this.o.stall ?? {}
+  }
+
   /** The order to try for `host` now: a remembered winner first, remembered failures skipped. */
   candidates(host: string): StrategyName[] {
     const order = (this.o.order ?? DEFAULT_ORDER).filter((s) => this.o.available.includes(s))
@@ -54,6 +64,11 @@ export class Planner {
     // Everything remembered as blocked: the network may have changed, try all again.
     const list = fresh.length > 0 ? fresh : order
     if (v.works && list.includes(v.works.strategy)) return [v.works.strategy, ...list.filter((s) => s !== v.works!.strategy)]
+    // A freeze is found only after the handshake, so each strategy it catches costs the user a
+    // frozen load (not a 2 s attempt inside one connection): after one, go straight to the most
+    // capable strategy left instead of climbing one rung per frozen page. Handshake-level failures
+    // still fall back to the cheaper ones within the connection.
+    if (list === fresh && Object.values(v.blocked).some((b) => b.reason === 'throttled')) return [list[list.length - 1]!, ...list.slice(0, -1)]
     return list
   }
 
@@ -71,7 +86,7 @@ export class Planner {
         // The alert came from this strategy's bytes, not from the site: another one got through.
         for (const a of attempts) if (a.reason === 'alert') this.o.store.recordBlocked(host, a.strategy, 'alert', world.now(), this.ttlMs)
         this.log(`${host}: ${name} works (${ms} ms)${attempts.length > 1 ? `; before it: ${attempts.slice(0, -1).map(fmt).join(', ')}` : ''}`)
-        return { ok: true, strategy: name, upstream: outcome.upstream, serverBytes: outcome.serverBytes, helloRetry: outcome.helloRetry, attempts }
+        return { ok: true, strategy: name, upstream: outcome.upstream, serverBytes: outcome.serverBytes, helloRetry: outcome.helloRetry, tls13: outcome.tls13, attempts }
       }
       attempts.push({ strategy: name, ok: false, reason: outcome.reason, detail: outcome.detail, ms })
       // An alert is the server talking: it says "blocked" only if another strategy then succeeds,
@@ -86,7 +101,7 @@ export class Planner {
     name: StrategyName,
     ctx: StrategyContext,
     isTls: boolean,
-  ): Promise<{ ok: true; upstream: Conn; serverBytes: Buffer[]; helloRetry: boolean } | { ok: false; reason: BlockReason; detail: string }> {
+  ): Promise<{ ok: true; upstream: Conn; serverBytes: Buffer[]; helloRetry: boolean; tls13: boolean } | { ok: false; reason: BlockReason; detail: string }> {
     const strategy = this.o.strategies[name]
     let upstream: Conn
     try {
@@ -95,13 +110,28 @@ export class Planner {
       const code = (e as { code?: string }).code
       return { ok: false, reason: code === 'ECONNRESET' ? 'reset' : code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed', detail: (e as Error).message }
     }
-    if (!isTls) return { ok: true, upstream, serverBytes: [], helloRetry: false }
+    if (!isTls) return { ok: true, upstream, serverBytes: [], helloRetry: false, tls13: false }
     const w = await watchServerHello(this.o.world, upstream, this.timeoutMs)
     if (!w.ok) {
       abort(upstream)
       return w
     }
-    return { ok: true, upstream, serverBytes: w.serverBytes, helloRetry: w.helloRetry }
+    return { ok: true, upstream, serverBytes: w.serverBytes, helloRetry: w.helloRetry, tls13: w.tls13 }
+  }
+
+  /**
+   * The tunnel's stall watch saw the flow `strategy` carries to `host` freeze after its handshake:
+   * remembered as blocked ('throttled'), so the next connection starts elsewhere. This one stays
+   * as it is: its TLS state is bound to its TCP stream, so only the browser's retry can move.
+   */
+  noteStall(host: string, strategy: StrategyName, stall: Stall): void {
+    this.o.store.recordBlocked(host, strategy, 'throttled', this.o.world.now(), this.ttlMs)
+    this.log(`${host}: throttled on ${strategy}: ${describeStall(stall)}; next connection tries ${this.candidates(host)[0]} first`)
+  }
+
+  /** Bytes came after noteStall: slow, not frozen (a censor's freeze does not let go), so the verdict is taken back. */
+  noteResumed(host: string, strategy: StrategyName, afterMs: number): void {
+    if (this.o.store.forgetBlocked(host, strategy, 'throttled')) this.log(`${host}: ${strategy} resumed ${afterMs} ms after the stall: not throttled after all`)
   }
 
   private log(line: string): void {

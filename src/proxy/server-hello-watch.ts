@@ -8,10 +8,12 @@ import { AlertDescription } from '../wire/tls/alert.js'
 import { HandshakeType } from '../wire/tls/handshake.js'
 import { ContentType } from '../wire/tls/record.js'
 import { RecordReader } from '../wire/tls/record-reader.js'
-import { isHelloRetryRequest } from '../wire/tls/server-hello.js'
+import { TLS13 } from '../wire/tls/dissect.js'
+import { decodeServerHello, isHelloRetryRequest, viewServerHello } from '../wire/tls/server-hello.js'
 import type { BlockReason } from './verdict-store.js'
 
-export type WatchResult = { ok: true; serverBytes: Buffer[]; helloRetry: boolean } | { ok: false; reason: BlockReason; detail: string }
+/** tls13: the ServerHello selected TLS 1.3 (a HelloRetryRequest is 1.3 only). */
+export type WatchResult = { ok: true; serverBytes: Buffer[]; helloRetry: boolean; tls13: boolean } | { ok: false; reason: BlockReason; detail: string }
 
 const ALERT_NAMES = Object.fromEntries(Object.entries(AlertDescription).map(([k, v]) => [v, k])) as Record<number, string>
 
@@ -39,7 +41,7 @@ export function watchServerHello(world: World, upstream: Conn, timeoutMs: number
         if (rec.type === ContentType.handshake && rec.fragment[0] === HandshakeType.serverHello) {
           // ServerHello body: legacy_version(2) then random(32), after the 4-byte handshake header.
           const helloRetry = rec.fragment.length >= 38 && isHelloRetryRequest({ random: rec.fragment.subarray(6, 38) })
-          return finish({ ok: true, serverBytes, helloRetry })
+          return finish({ ok: true, serverBytes, helloRetry, tls13: helloRetry || selectsTls13(rec.fragment) })
         }
         if (rec.type === ContentType.alert) {
           const desc = rec.fragment[1]
@@ -60,4 +62,19 @@ export function watchServerHello(world: World, upstream: Conn, timeoutMs: number
     upstream.on('close', onEnd)
     upstream.resume()
   })
+}
+
+/**
+ * Whether a ServerHello handshake message (header included) selects TLS 1.3 (supported_versions,
+ * RFC 8446 §4.2.1). One that does not parse here (cut across records, say) counts as 1.3: the stall
+ * detector then skips one more client record, which can only make it judge less.
+ */
+export function selectsTls13(message: Uint8Array): boolean {
+  const len = (message[1] << 16) | (message[2] << 8) | message[3]
+  if (message.length < 4 + len) return true
+  try {
+    return viewServerHello(decodeServerHello(message.subarray(4, 4 + len))).selectedVersion === TLS13
+  } catch {
+    return true
+  }
 }

@@ -9,6 +9,8 @@ export class ProxyStats {
   bytesDown = 0
   failures = 0
   notTls = 0
+  /** Tunnels the stall watch judged frozen after their handshake (throttled). */
+  stalls = 0
   readonly strategies = Object.fromEntries(STRATEGY_NAMES.map((s) => [s, 0])) as Record<StrategyName, number>
 
   constructor(private readonly startedAt: number) {}
@@ -22,6 +24,7 @@ export class ProxyStats {
       bytes: { up: this.bytesUp, down: this.bytesDown },
       failures: this.failures,
       notTls: this.notTls,
+      stalls: this.stalls,
     }
   }
 
@@ -29,6 +32,6 @@ export class ProxyStats {
     const per = Object.entries(this.strategies)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')
-    return `sultry proxy: connections=${this.connections} active=${this.active} ${per} not-tls=${this.notTls} bytes-up=${this.bytesUp} bytes-down=${this.bytesDown} failures=${this.failures}`
+    return `sultry proxy: connections=${this.connections} active=${this.active} ${per} not-tls=${this.notTls} bytes-up=${this.bytesUp} bytes-down=${this.bytesDown} failures=${this.failures} stalls=${this.stalls}`
   }
 }

@@ -7,6 +7,7 @@ import { ClientHelloGate, type ClientHelloDecision, type GateDecision } from './
 import type { OobClient } from './oob/client.js'
 import { abort, splice, writeAll } from './pipe.js'
 import { watchServerHello } from './server-hello-watch.js'
+import { watchStall, type StallWatch } from './stall-watch.js'
 import { concatBytes } from '../wire/bytes.js'
 import { type Planner, withTimeout } from './planner.js'
 import type { AddressResolver } from './resolver.js'
@@ -100,13 +101,14 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   let serverBytes: Buffer[] = []
   let helloRetry = false
   let watched = false
+  let tls13 = false
   if (choice === 'auto' && cfg.planner) {
     const r = await cfg.planner.run(ctx, hello !== undefined)
     if (!r.ok) {
       cfg.stats.failures++
       return abort(client)
     }
-    ;({ upstream, strategy: used, serverBytes, helloRetry } = r)
+    ;({ upstream, strategy: used, serverBytes, helloRetry, tls13 } = r)
     watched = hello !== undefined
   } else {
     // Non-TLS bytes carry no SNI to hide: split strategies would only add delay.
@@ -160,7 +162,21 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
     }
     cfg.stats.bytesUp += second.kind === 'client-hello' ? second.prefix.length + second.raw.length + second.rest.length : second.bytes.length
   }
+  // The planner judged by the handshake; a censor that freezes the transfer after it is caught
+  // here, and the verdict moves the host's next connection (this one cannot be moved).
+  let stallWatch: StallWatch | undefined
+  if (watched && cfg.planner) {
+    const planner = cfg.planner
+    stallWatch = watchStall(cfg.world, client, upstream, serverBytes, { ...planner.stallOptions, tls13 }, {
+      stalled: (s) => {
+        cfg.stats.stalls++
+        planner.noteStall(target.host, used, s)
+      },
+      resumed: (_s, afterMs) => planner.noteResumed(target.host, used, afterMs),
+    })
+  }
   const r = await splice(client, upstream)
+  stallWatch?.stop()
   cfg.stats.bytesUp += r.up
   cfg.stats.bytesDown += r.down
   if (r.error) {

@@ -5,7 +5,8 @@
 import type { StrategyName } from './strategy.js'
 import { isStrategyName } from './strategy.js'
 
-export type BlockReason = 'reset' | 'timeout' | 'closed' | 'no-server-hello' | 'alert' | 'connect-failed' | 'error'
+/** throttled: the handshake got through, then the transfer froze (stall-detector.ts). */
+export type BlockReason = 'reset' | 'timeout' | 'closed' | 'no-server-hello' | 'alert' | 'connect-failed' | 'error' | 'throttled'
 
 export interface HostVerdict {
   /** The cheapest strategy that worked, until `expires` (World ms). */
@@ -72,6 +73,15 @@ export class VerdictStore {
     v.blocked[strategy] = { reason, at: now, expires: now + ttlMs }
     if (v.works?.strategy === strategy) delete v.works
     this.save()
+  }
+
+  /** Takes back a block remembered for `reason` (a stall that resumed was no freeze); true if there was one. */
+  forgetBlocked(host: string, strategy: StrategyName, reason: BlockReason): boolean {
+    const v = this.hosts.get(host.toLowerCase())
+    if (v?.blocked[strategy]?.reason !== reason) return false
+    delete v.blocked[strategy]
+    this.save()
+    return true
   }
 
   toJSON(): VerdictFile {
