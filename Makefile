@@ -42,7 +42,7 @@ clean:
 NODE_GYP ?= $(shell npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
 .PHONY: native
 native: $(ADDON)
-$(ADDON): native/ktls.cc native/binding.gyp
+$(ADDON): native/ktls.cc native/uring.cc native/napi-args.h native/binding.gyp
 	@node "$(NODE_GYP)" rebuild -C native --nodedir="$$(dirname $$(dirname $$(command -v node)))" \
 	  || { echo "make native: building the kTLS addon failed (needs node-gyp, a C++ compiler, node headers and <linux/tls.h>); sultry fetch will fall back to node:tls and say 'addon not built'"; exit 1; }
 

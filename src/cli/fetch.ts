@@ -11,17 +11,18 @@ const EXIT_KTLS_REQUIRED = 3
 const spec: CommandSpec = {
   name: 'fetch',
   summary: 'HTTPS GET whose TLS records go to the Linux kernel (kTLS) when it can, with an honest fallback',
-  usage: 'sultry fetch URL [-o FILE] [--ca FILE | --insecure] [--ktls auto|require|off] [--sslkeylog FILE] [--location]',
+  usage: 'sultry fetch URL [-o FILE] [--ca FILE | --insecure] [--ktls auto|require|off] [--io plain|uring] [--sslkeylog FILE] [--location]',
   flags: [
     { name: 'output', short: 'o', type: 'string', value: 'FILE', help: 'write the body to FILE (stderr gets its sha256 and size) instead of stdout' },
     { name: 'ca', type: 'string', value: 'FILE', help: 'trust the PEM CA certificate(s) in FILE instead of the bundled roots' },
     { name: 'insecure', short: 'k', type: 'bool', help: 'do not verify the server certificate (lab use)' },
     { name: 'ktls', type: 'string', value: 'MODE', help: 'auto: use kTLS if the kernel takes it, else node:tls; require: fail without it; off: never try', default: 'auto' },
+    { name: 'io', type: 'string', value: 'PATH', help: 'data path after the handover: plain (recvmsg/sendmsg on libuv readiness) or uring (io_uring; falls back to plain and says why). Default: $SULTRY_KTLS_IO or plain' },
     { name: 'sslkeylog', type: 'string', value: 'FILE', help: 'append TLS secrets to FILE in NSS key log format (for Wireshark)' },
     { name: 'location', short: 'L', type: 'bool', help: 'follow redirects (up to 10)' },
   ],
   details: `The first stderr line says what happened to kTLS, from the kernel's own return codes, e.g.
-  ktls: tx=on rx=on cipher=TLS_AES_128_GCM_SHA256
+  ktls: tx=on rx=on cipher=TLS_AES_128_GCM_SHA256 io=plain
   ktls: off (ENOENT: the kernel has no tls ULP; try modprobe tls)
 
 Exit codes:
@@ -56,6 +57,8 @@ const command: Command = {
     if (!url || extra.length) throw new UsageError('expects exactly one URL')
     const mode = args.flags.ktls as string
     if (mode !== 'auto' && mode !== 'require' && mode !== 'off') throw new UsageError(`--ktls must be auto, require or off, got "${mode}"`)
+    const io = args.flags.io
+    if (io !== undefined && io !== 'plain' && io !== 'uring') throw new UsageError(`--io must be plain or uring, got "${String(io)}"`)
     if (args.flags.ca && args.flags.insecure) throw new UsageError('--ca and --insecure exclude each other')
     let ca: Buffer | undefined
     if (typeof args.flags.ca === 'string') {
@@ -72,6 +75,7 @@ const command: Command = {
         ca,
         insecure: args.flags.insecure === true,
         ktls: mode as KtlsMode,
+        io: io as 'plain' | 'uring' | undefined,
         sslkeylog: typeof args.flags.sslkeylog === 'string' ? args.flags.sslkeylog : undefined,
         output,
         followRedirects: args.flags.location === true,
