@@ -9,9 +9,10 @@
 // may have learned from the first (a freeze is only seen after the handshake, so the frozen load
 // itself cannot be saved).
 
-import { duplexPair } from 'node:stream'
+import { type Duplex, duplexPair } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import { labTls } from '../fixtures/index.js'
-import { NetError, type Conn } from '../../src/net/world.js'
+import { NetError, type World } from '../../src/net/world.js'
 import { ProxyFront } from '../../src/proxy/front.js'
 import { Planner } from '../../src/proxy/planner.js'
 import { strategies } from '../../src/proxy/strategies/index.js'
@@ -63,7 +64,7 @@ export async function browse(lab: MatrixLab, proxy: ProxyFront, origin: OriginNa
 }
 
 /** Reads the proxy's answer to CONNECT (up to the blank line); resolves with its status line. */
-function connectReply(c: Conn): Promise<string> {
+function connectReply(c: Duplex): Promise<string> {
   return new Promise((resolve, reject) => {
     let head = ''
     const onData = (b: Buffer) => {
@@ -82,24 +83,36 @@ function connectReply(c: Conn): Promise<string> {
   })
 }
 
-/** Runs one connection to `origin` through `proxy` and the network until it settles. */
-export async function attempt(lab: MatrixLab, proxy: ProxyFront, origin: OriginName): Promise<AttemptResult> {
-  const world = lab.client.world
-  const t0 = world.now()
+/** The browser's end of a CONNECT tunnel through `proxy` (an in-memory pipe; `proxySide` is handed to the proxy). */
+export function tunnelPair(proxy: ProxyFront): { browserSide: Duplex; proxySide: Duplex } {
   const [browserSide, proxySide] = duplexPair()
   // The browser↔proxy hop stands in for a local TCP connection: when the proxy drops the tunnel
   // (abort() resets a real socket), the browser sees a reset.
   proxySide.once('close', () => browserSide.destroy(new NetError('ECONNRESET', 'the proxy reset the tunnel')))
+  proxy.handle(proxySide)
+  return { browserSide, proxySide }
+}
+
+/** CONNECT to `origin` on `browserSide`, then the browser's TLS handshake inside the tunnel. */
+export async function openTls(world: World, browserSide: Duplex, origin: OriginName): Promise<TLSSocket | string> {
+  const reply = connectReply(browserSide)
+  browserSide.write(`CONNECT ${origin}:443 HTTP/1.1\r\nHost: ${origin}:443\r\n\r\n`)
+  const status = await reply
+  if (!/^HTTP\/1\.1 200 /.test(status)) return `proxy answered ${status}`
+  return connectTls(world, browserSide, { servername: origin, ca: labTls().caCert, minVersion: 'TLSv1.3' })
+}
+
+/** Runs one connection to `origin` through `proxy` and the network until it settles. */
+export async function attempt(lab: MatrixLab, proxy: ProxyFront, origin: OriginName): Promise<AttemptResult> {
+  const world = lab.client.world
+  const t0 = world.now()
   const before = { ...proxy.stats.strategies }
   let handshakeMs: number | undefined
-  proxy.handle(proxySide)
+  const { browserSide, proxySide } = tunnelPair(proxy)
 
   const browser = (async (): Promise<string> => {
-    const reply = connectReply(browserSide)
-    browserSide.write(`CONNECT ${origin}:443 HTTP/1.1\r\nHost: ${origin}:443\r\n\r\n`)
-    const status = await reply
-    if (!/^HTTP\/1\.1 200 /.test(status)) return `proxy answered ${status}`
-    const tls = await connectTls(world, browserSide, { servername: origin, ca: labTls().caCert, minVersion: 'TLSv1.3' })
+    const tls = await openTls(world, browserSide, origin)
+    if (typeof tls === 'string') return tls
     handshakeMs = world.now() - t0
     // The whole response must arrive: a throttled flow gets the handshake and then freezes.
     const want = originResponse(origin)

@@ -9,6 +9,7 @@
 // a network that split it by chance would be performing tcp-split itself and turn "direct" into an
 // evasion. What crosses the censor is then exactly what each strategy chose to send.
 
+import type { TLSSocket } from 'node:tls'
 import { labSite, labTls } from '../fixtures/index.js'
 import type { Censor } from '../../src/net/sim/censor/index.js'
 import type { SimHost } from '../../src/net/sim/host.js'
@@ -54,6 +55,8 @@ export interface LabOptions {
   coverSni?: string
   /** Keep every trace line (for reading a failing cell). */
   keepTrace?: boolean
+  /** What an origin does once its handshake is done (default: send originResponse and end). */
+  serve?(tls: TLSSocket, name: OriginName, world: SimHost['world']): void
 }
 
 export async function matrixLab(o: LabOptions): Promise<MatrixLab> {
@@ -69,7 +72,8 @@ export async function matrixLab(o: LabOptions): Promise<MatrixLab> {
       acceptTls(host.world, conn, { key: site.key, cert: site.cert, minVersion: 'TLSv1.3', handshakeTimeoutMs: 20_000 }).then(
         (tls) => {
           tls.on('error', () => {})
-          tls.end(originResponse(name as OriginName))
+          if (o.serve) o.serve(tls, name as OriginName, host.world)
+          else tls.end(originResponse(name as OriginName))
         },
         () => {},
       )

@@ -131,7 +131,7 @@ export class Planner {
 
   /** Bytes came after noteStall: slow, not frozen (a censor's freeze does not let go), so the verdict is taken back. */
   noteResumed(host: string, strategy: StrategyName, afterMs: number): void {
-    if (this.o.store.forgetBlocked(host, strategy, 'throttled')) this.log(`${host}: ${strategy} resumed ${afterMs} ms after the stall: not throttled after all`)
+    if (this.o.store.forgetBlocked(host, strategy, 'throttled')) this.log(`${host}: ${strategy} resumed ${Math.round(afterMs)} ms after the stall: not throttled after all`)
   }
 
   private log(line: string): void {
