@@ -9,13 +9,20 @@ import { CircuitError } from '../errors.js'
 import type { RelayMsg } from '../../wire/tor/relay-msg.js'
 import { TorStream } from './stream.js'
 
-function standIn() {
+function standIn(opts: { channelGone?: () => boolean } = {}) {
   const sent: Array<{ msg: RelayMsg; streamId: number }> = []
   const circuit = {
     closed: false,
     addStream: () => 7,
     removeStream: () => {},
     sendRelay: (msg: RelayMsg, streamId: number) => {
+      // As Circuit.sendRelay does when its channel's send throws: close, fail the streams, rethrow.
+      if (opts.channelGone?.()) {
+        circuit.closed = true
+        const e = new CircuitError('channel', 'channel closed')
+        stream.onCircuitClosed(e)
+        throw e
+      }
       sent.push({ msg, streamId })
       return new Uint8Array(20)
     },
@@ -99,5 +106,22 @@ describe('TorStream receive', () => {
     await tick()
     expect(chunks).toEqual([])
     expect(stream.destroyed).toBe(true)
+  })
+
+  it('a SENDME that finds the channel gone after the push fails the stream, not the process', async () => {
+    let gone = false
+    const { stream } = standIn({ channelGone: () => gone })
+    const errors: Error[] = []
+    let got = 0
+    stream.on('data', (d: Buffer) => (got += d.length))
+    stream.on('error', (e) => errors.push(e))
+    await tick()
+    for (let i = 0; i < 60; i++) stream.onMessage({ cmd: 'DATA', data: cell(i) })
+    gone = true
+    await tick()
+    await tick()
+    expect(got).toBe(60 * 498)
+    expect(stream.destroyed).toBe(true)
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('channel closed')])
   })
 })

@@ -127,9 +127,15 @@ export class TorStream extends Duplex implements StreamEndpoint {
     const parts = this.held
     this.held = []
     if (this.state !== 'open' || this.destroyed) return // failed meanwhile: the data goes with the stream
-    // Buffer.concat: the chunk is for a Node stream anyway, and it skips zero-filling what it overwrites.
-    if (this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts))) this.maybeSendSendme()
-    else if (this.windows.sendmeDue()) this.sendmePending = true
+    try {
+      // Buffer.concat: the chunk is for a Node stream anyway, and it skips zero-filling what it overwrites.
+      if (this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts))) this.maybeSendSendme()
+      else if (this.windows.sendmeDue()) this.sendmePending = true
+    } catch (e) {
+      // A SENDME that found the channel gone: the circuit has closed and failed this stream. Out
+      // here (a microtask) nothing else would catch it.
+      if (!(e instanceof CircuitError)) throw e
+    }
   }
 
   private protocolViolation(what: string): void {
