@@ -19,11 +19,13 @@ const fx = labTls()
 const dir = tempDir()
 const caFile = join(dir, 'ca.pem')
 const body = 'past the censor\n'.repeat(100)
+const bigBody = 'a page well past a 16 KB freeze\n'.repeat(8000)
 let origin: Peer
 
 beforeAll(async () => {
   writeFileSync(caFile, fx.caCert)
   writeFileSync(join(dir, 'page.txt'), body)
+  writeFileSync(join(dir, 'big.txt'), bigBody)
   origin = await opensslServer(dir, fx.serverCert, fx.serverKey)
 }, 30_000)
 afterAll(async () => {
@@ -31,12 +33,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function autoProxy(statePath: string, attemptTimeoutMs = 3000) {
+async function autoProxy(statePath: string, attemptTimeoutMs = 3000, midRecordMs?: number) {
   const world = liveWorld()
   const all = strategies()
   const store = new VerdictStore((json) => writeFileSync(statePath, json))
   const logs: string[] = []
-  const planner = new Planner({ world, store, strategies: all, available: DEFAULT_ORDER.filter((s) => !s.startsWith('oob')), attemptTimeoutMs, log: (l) => logs.push(l) })
+  const planner = new Planner({ world, store, strategies: all, available: DEFAULT_ORDER.filter((s) => !s.startsWith('oob')), attemptTimeoutMs, log: (l) => logs.push(l), stall: { midRecordMs } })
   const front = new ProxyFront({ world, strategyFor: () => 'auto', strategies: all, planner, resolver: policyResolver({ map: new Map([['server.lab.test', '127.0.0.1']]) }), oob: undefined, nonTls: 'pass', log: (l) => logs.push(l) })
   const l = await front.listen(0)
   return { front, port: l.port, logs }
@@ -67,6 +69,29 @@ describe('planner (--strategy auto) with a keyword censor on the path', () => {
       await censor.close()
     }, 30_000)
   }
+
+  it('censor throttles "server.lab.test" after 16 000 bytes: the first download freezes and is judged throttled; the retry goes to record-split and gets the page', async () => {
+    const censor = await keywordCensor(origin.port, 'server.lab.test', { throttleAfter: 16_000 })
+    const statePath = join(dir, 'state-throttle.json')
+    const { front, port, logs } = await autoProxy(statePath, 3000, 1500)
+    const url = `https://server.lab.test:${censor.port}/big.txt`
+    // The handshake fits in the budget, so the planner picks direct; curl gives up on the frozen body.
+    const first = await curl(['--cacert', caFile, '--max-time', '5', '-x', `http://127.0.0.1:${port}`, url])
+    expect(first.code).toBe(28)
+    expect(first.stdout.length).toBeLessThan(16_000)
+    expect(logs.join('\n')).toMatch(/server\.lab\.test: throttled on direct: the server stopped inside a TLS record after \d+ B down \/ \d+ B up .*next connection tries record-split first/)
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).hosts['server.lab.test'].blocked.direct.reason).toBe('throttled')
+    expect(front.stats.stalls).toBe(1)
+    // The browser's retry: the most capable strategy here (no helper), which keeps the name from the censor.
+    const again = await curl(['--cacert', caFile, '--max-time', '10', '-x', `http://127.0.0.1:${port}`, url])
+    expect(again.stderr).toBe('')
+    expect(again.stdout.toString()).toBe(bigBody)
+    expect(censor.hits).toBe(1)
+    expect(front.stats.strategies['record-split']).toBe(1)
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).hosts['server.lab.test'].works.strategy).toBe('record-split')
+    await front.close()
+    await censor.close()
+  }, 30_000)
 
   it('an uncensored host stays on direct', async () => {
     const statePath = join(dir, 'state-free.json')

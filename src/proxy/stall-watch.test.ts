@@ -88,6 +88,20 @@ describe('watchStall', () => {
     expect(pending()).toBe(0)
   })
 
+  it('a deadline that moves earlier (a request pending, then a record cut short) replaces the armed timer', async () => {
+    const { world, advance } = manualWorld()
+    const { client, upstream } = streams()
+    const stalls: Stall[] = []
+    watchStall(world, client, upstream, [app(100)], { tls13: false }, { stalled: (s) => stalls.push(s) })
+    client.write(app(300))
+    await tick()
+    advance(10)
+    upstream.write(app(16_000).subarray(0, 3000))
+    await tick()
+    advance(10 + STALL_DEFAULTS.midRecordMs)
+    expect(stalls.map((s) => s.kind)).toEqual(['mid-record'])
+  })
+
   it('a client with bytes queued towards it is not waiting on the path', async () => {
     const { world, advance } = manualWorld()
     const { client, upstream } = streams()

@@ -27,11 +27,16 @@ export function watchStall(world: World, client: Conn, upstream: Conn, serverByt
   const det = new StallDetector(o, world.now())
   for (const b of serverBytes) det.server(b, world.now())
   let timer: Timer | undefined
+  let timerAt = Infinity
   let stalledAt = 0
+  // One timer, at or before the deadline: a later deadline lets it fire early and re-arm; an
+  // earlier one (a request pending, then a record cut: the bound shrinks) replaces it.
   const arm = () => {
-    if (timer || det.state !== 'watching') return
+    if (det.state !== 'watching') return
     const at = det.deadline()
-    if (at === undefined) return
+    if (at === undefined || (timer && timerAt <= at)) return
+    timer?.cancel()
+    timerAt = at
     timer = world.setTimer(Math.max(0, at - world.now()), fire)
   }
   const fire = () => {
