@@ -12,12 +12,18 @@ declare -A need=(
   [iptables]=iptables
   [ip]=iproute2
   [chromium]=chromium
+  [ethtool]=ethtool
+  [ss]=iproute2
+  [sysctl]=procps
+  [tor-resolve]=tor
+  [editcap]=wireshark-common
 )
 missing=()
 for bin in "${!need[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${need[$bin]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 echo "deps: installing missing Debian packages: ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
