@@ -6,7 +6,7 @@
 import { Duplex } from 'node:stream'
 import { ContentType } from './constants.js'
 import { errnoName, type KtlsAddon, type PollHandle } from './native.js'
-import { recordMeaning } from './kernel-record.js'
+import { deliverRecord } from './kernel-record.js'
 
 const READABLE = 1
 const WRITABLE = 2
@@ -91,16 +91,9 @@ export class KernelTlsSocket extends Duplex {
         this.push(null)
         return
       }
-      const m = recordMeaning(r.recordType, this.buf.slice(0, r.n))
-      if (m.kind === 'data') this.wantRead = this.push(m.data)
-      else if (m.kind === 'tickets') this.control.tickets += m.count
-      else {
-        if (m.alert) this.control.alerts.push(m.alert)
-        if (m.kind === 'error') return void this.destroy(m.error)
-        this.wantRead = false
-        this.push(null) // close_notify
-        return
-      }
+      const next = deliverRecord(this, this.control, r.recordType, this.buf.slice(0, r.n))
+      if (next === 'stop') return void (this.wantRead = false)
+      if (next === 'full') this.wantRead = false
     }
   }
 

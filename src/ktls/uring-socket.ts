@@ -8,7 +8,7 @@
 
 import { Duplex } from 'node:stream'
 import { ContentType } from './constants.js'
-import { recordMeaning } from './kernel-record.js'
+import { deliverRecord } from './kernel-record.js'
 import { errnoName, type KtlsAddon, type UringHandle } from './native.js'
 
 const RECV = 1
@@ -87,16 +87,9 @@ export class UringTlsSocket extends Duplex {
       this.push(null)
       return
     }
-    const m = recordMeaning(recordType, data!)
-    if (m.kind === 'data') this.wantRead = this.push(m.data)
-    else if (m.kind === 'tickets') this.control.tickets += m.count
-    else {
-      if (m.alert) this.control.alerts.push(m.alert)
-      if (m.kind === 'error') return void this.destroy(m.error)
-      this.wantRead = false
-      this.push(null) // close_notify
-      return
-    }
+    const next = deliverRecord(this, this.control, recordType, data!)
+    if (next === 'stop') return void (this.wantRead = false)
+    if (next === 'full') this.wantRead = false
     this.submitRecv()
   }
 
