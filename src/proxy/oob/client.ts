@@ -61,7 +61,18 @@ export class OobClient {
   }
 
   async open(host: string, port: number): Promise<OobStream> {
-    return (await this.session()).open(host, port)
+    const mux = await this.session()
+    const used = this.channel
+    try {
+      return await mux.open(host, port)
+    } catch (e) {
+      // The channel died before the helper answered (a NAT or middlebox dropped a pooled channel
+      // unseen): the stream never existed at the helper, so one more try on a fresh channel is safe.
+      // A refusal from the helper leaves the channel open and is the answer.
+      if (this.stopped || !used?.closed) throw e
+      this.world.trace('oob-reopen', { host, port, why: (e as Error).message })
+      return (await this.session()).open(host, port)
+    }
   }
 
   /** The helper's addresses for `host`, cached for resolveCacheMs (a lookup is a round trip). */

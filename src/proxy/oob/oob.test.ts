@@ -173,6 +173,35 @@ describe('OOB helper and client', () => {
     await expect(c.open('127.0.0.1', slow.port)).rejects.toBeInstanceOf(Error)
   })
 
+  it('an OPEN on a pooled channel that died unseen is asked again, once, on a fresh channel', async () => {
+    const echo = await echoServer()
+    const { port } = await helper({ allowPrivate: true })
+    // A TCP relay in front of the helper, standing for a NAT or middlebox that can drop the channel.
+    const w = liveWorld()
+    const downs: Conn[] = []
+    const relay = await w.net.listen(0, (down) => {
+      down.on('error', () => {})
+      downs.push(down)
+      void w.net.connect('127.0.0.1', port).then((up) => {
+        up.on('error', () => {})
+        down.pipe(up)
+        up.pipe(down)
+        down.on('close', () => up.destroy())
+      })
+    })
+    cleanups.push(() => relay.close())
+    const c = client(relay.port)
+    const first = await c.open('echo.lab.test', echo.port)
+    first.destroy()
+    // Dropped; the client cannot have seen it when its next OPEN goes out (same tick).
+    for (const d of downs) d.destroy()
+    const again = await c.open('echo.lab.test', echo.port)
+    const got = collect(again)
+    again.end(Buffer.from('after the drop'))
+    expect((await got).toString()).toBe('after the drop')
+    expect(downs).toHaveLength(2)
+  })
+
   it('refuses a helper whose certificate does not match the pin', async () => {
     // The helper only notices a client that vanished mid-handshake at its deadline (acceptTls, live).
     const { port } = await helper({ allowPrivate: true, authTimeoutMs: 500 })
