@@ -155,7 +155,9 @@ export class TorClient {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // Relays that recently failed us are left out, except on the last attempt (maybe all failed).
       const lastTry = attempt === MAX_ATTEMPTS - 1
-      const relays = lastTry ? this.netdir.relays : this.netdir.relays.filter((r) => !this.downRelays.has(toHex(r.rsaId)))
+      // An exit seen failing is most likely gone, so it is no middle either (a crashed exit picked
+      // as middle costs a failed EXTEND2).
+      const relays = lastTry ? this.netdir.relays : this.netdir.relays.filter((r) => !this.downRelays.has(toHex(r.rsaId)) && !this.badExits.has(toHex(r.rsaId)))
       let path: RelayTarget[]
       let exit: NetRelay
       try {
