@@ -187,6 +187,7 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
   it('killing the exit mid-run: the next request succeeds on a new circuit', async () => {
     const before = tor.openCircuits.find((c) => c.isolation === '')!
     const exitNick = before.path[2]
+    const openBefore = new Set(tor.openCircuits.map((c) => c.circuit))
     expect(['e0', 'e1']).toContain(exitNick)
     traces.length = 0
     await tn.killNode(exitNick)
@@ -195,8 +196,9 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
     expect(r.code, traces.join('\n')).toBe(0)
     expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
     console.log(`exit kill (${exitNick}) -> next request: ${traces.join('\n')}`)
-    const after = tor.openCircuits.find((c) => c.isolation === '')!
-    expect(after.circuit).not.toBe(before.circuit)
-    expect(after.path[2]).not.toBe(exitNick)
+    // Circuits through the dead exit may still be listed until their DESTROY arrives; the request
+    // went over a circuit through another exit that did not exist before the kill.
+    const usable = tor.openCircuits.filter((c) => c.isolation === '' && !c.circuit.closed && c.path[2] !== exitNick)
+    expect(usable.some((c) => !openBefore.has(c.circuit)), traces.join('\n')).toBe(true)
   }, 90_000)
 })

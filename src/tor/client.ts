@@ -148,38 +148,47 @@ export class TorClient {
     return this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(exit.rsaId))
   }
 
-  private async buildCircuit(port: number, isolation: string): Promise<LiveCircuit> {
+  /** Exit by port policy, then guard (or bridge), then middle, all from `relays`. Throws PathError. */
+  private choosePathFrom(relays: NetRelay[], port: number, attempt: number, lastTry: boolean): { path: RelayTarget[]; exit: NetRelay } {
     const weights = this.netdir.consensus.bandwidthWeights
-    const rules = { enforceDistinctSubnets: !this.config.testingNetwork }
+    const exit = chooseExit(this.world, relays, port, weights)
+    if (this.bridgeTargets.length) {
+      const bridge = this.bridgeTargets[attempt % this.bridgeTargets.length]
+      const middle = weightedChoice(
+        this.world,
+        relays.filter((r) => r !== exit && r.flags.has('Running') && toHex(r.rsaId) !== toHex(bridge.rsaId)),
+        (r) => relayWeight(r, 'middle', weights),
+      )
+      if (!middle) throw new PathError('no middle relay')
+      return { path: [bridge, targetOf(middle), targetOf(exit)], exit }
+    }
+    const guards = this.guardsFor(exit).filter((g) => lastTry || !this.downRelays.has(toHex(g.rsaId)))
+    const guard = guards.length ? guards[attempt % guards.length] : undefined
+    return { path: choosePath(this.world, relays, exit, weights, { enforceDistinctSubnets: !this.config.testingNetwork }, guard).map(targetOf), exit }
+  }
+
+  private async buildCircuit(port: number, isolation: string): Promise<LiveCircuit> {
     let lastError: unknown
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // Relays that recently failed us are left out, except on the last attempt (maybe all failed).
+      // Relays that failed us are left out: those we could not reach (down) and exits seen failing
+      // (bad; most likely gone, so no middle either — a crashed exit as middle costs a failed
+      // EXTEND2). A DESTROY does not say which hop broke, so "bad" may blame a healthy exit: the
+      // last attempt readmits bad exits but still avoids relays known down, and only if that
+      // leaves no path does it try every relay.
       const lastTry = attempt === MAX_ATTEMPTS - 1
-      // An exit seen failing is most likely gone, so it is no middle either (a crashed exit picked
-      // as middle costs a failed EXTEND2).
-      const relays = lastTry ? this.netdir.relays : this.netdir.relays.filter((r) => !this.downRelays.has(toHex(r.rsaId)) && !this.badExits.has(toHex(r.rsaId)))
-      let path: RelayTarget[]
-      let exit: NetRelay
-      try {
-        exit = chooseExit(this.world, relays, port, weights, (r) => !lastTry && this.badExits.has(toHex(r.rsaId)))
-        if (this.bridgeTargets.length) {
-          const bridge = this.bridgeTargets[attempt % this.bridgeTargets.length]
-          const middle = weightedChoice(
-            this.world,
-            relays.filter((r) => r !== exit && r.flags.has('Running') && toHex(r.rsaId) !== toHex(bridge.rsaId)),
-            (r) => relayWeight(r, 'middle', weights),
-          )
-          if (!middle) throw new PathError('no middle relay')
-          path = [bridge, targetOf(middle), targetOf(exit)]
-        } else {
-          const guards = this.guardsFor(exit).filter((g) => lastTry || !this.downRelays.has(toHex(g.rsaId)))
-          const guard = guards.length ? guards[attempt % guards.length] : undefined
-          path = choosePath(this.world, relays, exit, weights, rules, guard).map(targetOf)
+      const up = this.netdir.relays.filter((r) => !this.downRelays.has(toHex(r.rsaId)))
+      const tiers = lastTry ? [up, this.netdir.relays] : [up.filter((r) => !this.badExits.has(toHex(r.rsaId)))]
+      let chosen: { path: RelayTarget[]; exit: NetRelay } | undefined
+      for (const relays of tiers) {
+        try {
+          chosen = this.choosePathFrom(relays, port, attempt, lastTry)
+          break
+        } catch (e) {
+          lastError = e
         }
-      } catch (e) {
-        lastError = e
-        continue
       }
+      if (!chosen) continue
+      const { path, exit } = chosen
       try {
         const ch = await this.channelTo(path[0])
         const t0 = this.world.now()
@@ -231,7 +240,16 @@ export class TorClient {
     const isolation = opts.isolation ?? ''
     let lastError: unknown
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const live = await this.circuitFor(port, isolation)
+      let live: LiveCircuit
+      try {
+        live = await this.circuitFor(port, isolation)
+      } catch (e) {
+        // A build that failed taught us which relay is down (or joined a build chosen before we
+        // knew): the next attempt chooses again with that knowledge.
+        lastError = e
+        if (this.closed || e instanceof PathError) throw e
+        continue
+      }
       try {
         return await TorStream.open(this.world, live.circuit, { host, port }, this.config.streamTimeoutMs ?? STREAM_ATTEMPT_TIMEOUT_MS)
       } catch (e) {
