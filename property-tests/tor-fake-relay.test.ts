@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest'
 import type { Conn } from '../src/net/world.js'
 import { SimNetwork } from '../src/net/sim/network.js'
 import { acceptTls } from '../src/tls/accept.js'
-import { CellReader, ChanCmd, encodeCell, type ChannelCell } from '../src/wire/tor/cell.js'
+import { CELL_BODY_LEN, CellReader, ChanCmd, encodeCell, isVariableLength, MAX_VAR_BODY_LEN, type ChannelCell } from '../src/wire/tor/cell.js'
 import { chanMsgCell, decodeChanMsg, NetinfoAddrType } from '../src/wire/tor/chan-msg.js'
 import { encodeRelayCell } from '../src/wire/tor/relay-cell.js'
 import { createFastServer } from '../src/crypto/tor/create-fast.js'
@@ -111,14 +111,9 @@ const rawCell = fc.record({
 })
 
 function encodeRaw(c: { circId: number; command: number; body: Uint8Array }): Uint8Array {
-  // Fixed-size commands take exactly 509 body bytes; anything else is a variable-length cell.
-  const variable = c.command === ChanCmd.VERSIONS || c.command >= 128
-  const body = variable ? c.body.subarray(0, 0xffff) : concatBytes(c.body, new Uint8Array(509)).subarray(0, 509)
-  const head = new Uint8Array(variable ? 7 : 5)
-  new DataView(head.buffer).setUint32(0, c.circId >>> 0)
-  head[4] = c.command
-  if (variable) new DataView(head.buffer).setUint16(5, body.length)
-  return concatBytes(head, body)
+  // encodeCell pads a fixed-size body to 509 bytes; cut what it would refuse.
+  const max = isVariableLength(c.command) ? MAX_VAR_BODY_LEN : CELL_BODY_LEN
+  return encodeCell({ circId: c.circId >>> 0, command: c.command, body: c.body.subarray(0, max) }, 4)
 }
 
 describe('a fake relay over real TLS: random and mutated link handshakes', () => {
@@ -275,8 +270,7 @@ function encodeAct(a: Act, circId: number, layer: Tor1RelayLayer): Uint8Array {
       // A relay cell with a correct digest and our layer of encryption, then (maybe) mutated.
       const body = encodeRelayCell({ relayCommand: a.relayCommand, recognized: 0, streamId: a.streamId, digest: new Uint8Array(4), data: a.body })
       layer.originateBackward(body)
-      const cell: ChannelCell = { circId, command: ChanCmd.RELAY, body: mutate(body, a.mutations).subarray(0, 509) }
-      if (cell.body.length < 509) cell.body = concatBytes(cell.body, new Uint8Array(509 - cell.body.length))
+      const cell: ChannelCell = { circId, command: ChanCmd.RELAY, body: mutate(body, a.mutations).subarray(0, CELL_BODY_LEN) }
       return encodeCell(cell, 4)
     }
   }

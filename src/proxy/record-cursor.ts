@@ -3,13 +3,11 @@
 // client's record types (application_data is a request), not the bytes. Holds at most one 5-byte
 // header; the body is only counted down.
 
-import { isTruncated, WireError } from '../wire/bytes.js'
-import { decodeRecord, RECORD_HEADER_LENGTH } from '../wire/tls/record.js'
+import { WireError } from '../wire/bytes.js'
+import { decodeRecordHeader, RECORD_HEADER_LENGTH, type RecordHeader as TlsRecordHeader } from '../wire/tls/record.js'
 
-export interface RecordHeader {
-  type: number
-  length: number
-}
+/** What the cursor reports of each header: the type and how long the body is. */
+export type RecordHeader = Pick<TlsRecordHeader, 'type' | 'length'>
 
 export class RecordCursor {
   private readonly header = new Uint8Array(RECORD_HEADER_LENGTH)
@@ -44,15 +42,13 @@ export class RecordCursor {
       at += n
       if (this.have < RECORD_HEADER_LENGTH) break
       this.have = 0
-      const h = { type: this.header[0], length: (this.header[3] << 8) | this.header[4] }
-      // decodeRecord checks the header (type, version, length) and says how much body is missing.
+      let h: RecordHeader
       try {
-        decodeRecord(this.header)
+        const { type, length } = decodeRecordHeader(this.header)
+        h = { type, length }
       } catch (e) {
-        if (!isTruncated(e)) {
-          this.error = e instanceof WireError ? e : new WireError('bad-value', String(e))
-          break
-        }
+        this.error = e instanceof WireError ? e : new WireError('bad-value', String(e))
+        break
       }
       this.bodyLeft = h.length
       out.push(h)

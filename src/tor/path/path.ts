@@ -72,8 +72,9 @@ export function weightedChoice<T>(world: World, items: T[], weight: (t: T) => nu
   return items[items.length - 1]
 }
 
-export function chooseExit(world: World, relays: NetRelay[], port: number, weights: Map<string, number>, avoid: (r: NetRelay) => boolean = () => false): NetRelay {
-  const candidates = relays.filter((r) => usable(r) && r.flags.has('Exit') && policyAllowsPort(r.md.policy, port) && !avoid(r))
+/** An exit whose policy summary accepts `port`, bandwidth-weighted; callers narrow `relays` first. */
+export function chooseExit(world: World, relays: NetRelay[], port: number, weights: Map<string, number>): NetRelay {
+  const candidates = relays.filter((r) => usable(r) && r.flags.has('Exit') && policyAllowsPort(r.md.policy, port))
   const exit = weightedChoice(world, candidates, (r) => relayWeight(r, 'exit', weights))
   if (!exit) throw new PathError(`no exit allows port ${port}`)
   return exit

@@ -38,6 +38,21 @@ function checkHeader(type: number, legacyVersion: number, length: number): void 
   }
 }
 
+export interface RecordHeader {
+  type: number
+  legacyVersion: number
+  length: number
+}
+
+/** The checked 5-byte header at the front of `buf` (which must hold at least 5 bytes). */
+export function decodeRecordHeader(buf: Uint8Array): RecordHeader {
+  const type = buf[0]
+  const legacyVersion = (buf[1] << 8) | buf[2]
+  const length = (buf[3] << 8) | buf[4]
+  checkHeader(type, legacyVersion, length)
+  return { type, legacyVersion, length }
+}
+
 /** Decodes one record from the front of `buf`; `fragment` is a view into `buf`. */
 export function decodeRecord(buf: Uint8Array): { record: TlsRecord; used: number } {
   if (buf.length < RECORD_HEADER_LENGTH) {
@@ -48,10 +63,7 @@ export function decodeRecord(buf: Uint8Array): { record: TlsRecord; used: number
     if (buf.length >= 2 && buf[1] !== 0x03) checkHeader(buf[0], buf[1] << 8, 0)
     throw WireError.truncated(RECORD_HEADER_LENGTH - buf.length, 'TLS record header')
   }
-  const type = buf[0]
-  const legacyVersion = (buf[1] << 8) | buf[2]
-  const length = (buf[3] << 8) | buf[4]
-  checkHeader(type, legacyVersion, length)
+  const { type, legacyVersion, length } = decodeRecordHeader(buf)
   const used = RECORD_HEADER_LENGTH + length
   if (buf.length < used) throw WireError.truncated(used - buf.length, 'TLS record')
   return { record: { type, legacyVersion, fragment: buf.subarray(RECORD_HEADER_LENGTH, used) }, used }

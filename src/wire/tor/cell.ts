@@ -2,7 +2,7 @@
 // Framing only: CircID | Command | body, where the body is 509 bytes for fixed-length cells and
 // u16-length-prefixed for variable-length ones. What a body means is chan-msg.ts's business.
 
-import { Reader, WireError, Writer, concatBytes } from '../bytes.js'
+import { WireError, Writer, concatBytes } from '../bytes.js'
 
 /** Channel commands (tor-spec §3, table of CMD values). */
 export const ChanCmd = {
@@ -63,17 +63,40 @@ export function encodeCell(cell: ChannelCell, circIdLen: 2 | 4): Uint8Array {
   return w.finish()
 }
 
+/** Where the cell starting at `off` lies in `buf`, or how many more bytes its framing needs. */
+export type CellFrame = { circId: number; command: number; bodyAt: number; end: number } | { needed: number }
+
 /**
- * Decodes one cell from the front of `buf`. A short buffer throws `truncated` with the number of
- * bytes still missing; nothing else can go wrong in framing, since every length is representable.
+ * Frames the cell at `off`: CircID | Command | [Length] | body. Lengths are checked before each
+ * field is read, so a partial cell (the end of almost every chunk of a bulk transfer) costs no
+ * exception; `needed` counts like a Reader would for the first field that is short.
+ */
+export function frameCell(buf: Uint8Array, off: number, circIdLen: 2 | 4): CellFrame {
+  const avail = buf.length - off
+  if (avail < circIdLen) return { needed: circIdLen - avail }
+  if (avail < circIdLen + 1) return { needed: 1 }
+  const command = buf[off + circIdLen]
+  let bodyAt = off + circIdLen + 1
+  let length = CELL_BODY_LEN
+  if (isVariableLength(command)) {
+    if (buf.length - bodyAt < 2) return { needed: bodyAt + 2 - buf.length }
+    length = (buf[bodyAt] << 8) | buf[bodyAt + 1]
+    bodyAt += 2
+  }
+  if (buf.length - bodyAt < length) return { needed: bodyAt + length - buf.length }
+  const circId = circIdLen === 2 ? (buf[off] << 8) | buf[off + 1] : ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0
+  return { circId, command, bodyAt, end: bodyAt + length }
+}
+
+/**
+ * Decodes one cell from the front of `buf` (the body is a view into it). A short buffer throws
+ * `truncated` with the number of bytes still missing; nothing else can go wrong in framing, since
+ * every length is representable.
  */
 export function decodeCell(buf: Uint8Array, circIdLen: 2 | 4): { cell: ChannelCell; used: number } {
-  const r = new Reader(buf, 'channel cell')
-  const circId = circIdLen === 2 ? r.u16() : r.u32()
-  const command = r.u8()
-  const length = isVariableLength(command) ? r.u16() : CELL_BODY_LEN
-  const body = r.bytes(length)
-  return { cell: { circId, command, body }, used: r.offset }
+  const f = frameCell(buf, 0, circIdLen)
+  if ('needed' in f) throw WireError.truncated(f.needed, 'channel cell')
+  return { cell: { circId: f.circId, command: f.command, body: buf.subarray(f.bodyAt, f.end) }, used: f.end }
 }
 
 /**
@@ -127,39 +150,26 @@ export class CellReader {
     return events
   }
 
-  /**
-   * Frames every whole cell in `pending`. Lengths are checked before reading (rather than decoding
-   * and catching `truncated`): a partial cell ends almost every chunk of a bulk transfer.
-   */
+  /** Frames every whole cell in `pending`. */
   private drain(): CellEvent[] {
     const events: CellEvent[] = []
     if (this.failed) return [{ kind: 'error', error: this.failed }]
     const buf = this.pending
-    const idLen = this.circIdLen
     let off = 0
     while (this.negotiated || !this.sawVersions) {
-      if (buf.length - off < idLen + 1) break
-      const command = buf[off + idLen]
-      let bodyAt = off + idLen + 1
-      let length = CELL_BODY_LEN
-      if (isVariableLength(command)) {
-        if (buf.length - bodyAt < 2) break
-        length = (buf[bodyAt] << 8) | buf[bodyAt + 1]
-        bodyAt += 2
-      }
-      if (buf.length - bodyAt < length) break
-      const circId = idLen === 2 ? (buf[off] << 8) | buf[off + 1] : ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0
-      off = bodyAt + length
+      const f = frameCell(buf, off, this.circIdLen)
+      if ('needed' in f) break
+      off = f.end
       if (!this.negotiated && !this.sawVersions) {
         // Only VERSIONS may open a channel; anything else means this is not a Tor link.
-        if (command !== ChanCmd.VERSIONS) {
-          this.failed = new WireError('bad-value', `first cell has command ${command}, not VERSIONS`)
+        if (f.command !== ChanCmd.VERSIONS) {
+          this.failed = new WireError('bad-value', `first cell has command ${f.command}, not VERSIONS`)
           events.push({ kind: 'error', error: this.failed })
           break
         }
         this.sawVersions = true
       }
-      events.push({ kind: 'cell', cell: { circId, command, body: buf.subarray(bodyAt, bodyAt + length) } })
+      events.push({ kind: 'cell', cell: { circId: f.circId, command: f.command, body: buf.subarray(f.bodyAt, f.end) } })
     }
     this.pending = buf.subarray(off)
     return events
