@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { portsOf, testServerPort } from '../lab/tor-testnet/layout.js'
 import { startTestnet, type Testnet } from '../lab/tor-testnet/testnet.js'
 import { liveWorld } from '../src/net/live/world.js'
+import { stopChild } from '../lab/peers/process.js'
 import { splitTor1Keys } from '../src/crypto/tor/kdf-rfc5869.js'
 import { Tor1RelayLayer, type Tor1ClientCrypto } from '../src/crypto/tor/relay-crypto.js'
 import { Circuit } from '../src/tor/circuit/circuit.js'
@@ -206,12 +207,7 @@ async function cTorBootstrap(netDir: string, dataDir: string, socksPort: number)
       child.on('exit', (code) => rej(new Error(`C tor client exited ${code}:\n${out.slice(-1000)}`)))
     })
   } finally {
-    if (child.exitCode === null && child.pid !== undefined) {
-      const gone = new Promise((r) => child.once('exit', r))
-      process.kill(child.pid, 'SIGTERM')
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))])
-      if (child.exitCode === null) process.kill(child.pid, 'SIGKILL')
-    }
+    await stopChild(child, 5000)
   }
 }
 

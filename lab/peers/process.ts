@@ -50,13 +50,28 @@ export function startProcess(cmd: string, args: string[], opts: { cwd?: string; 
       port: opts.port,
       proc,
       output: () => out,
-      kill: () =>
-        new Promise<void>((r) => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return r()
-          proc.once('exit', () => r())
-          proc.kill('SIGTERM')
-          setTimeout(() => proc.kill('SIGKILL'), 3000).unref()
-        }),
+      kill: async () => void (await stopChild(proc, 3000)),
     }
+  })
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. A child that already
+ * exited by a signal has exitCode null, so both codes are checked (waiting for its 'exit' again
+ * would never end). Returns how it ended, for the test's log.
+ */
+export function stopChild(proc: ChildProcess, graceMs = 10_000): Promise<'gone' | 'term' | 'kill'> {
+  return new Promise((r) => {
+    if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return r('gone')
+    let how: 'term' | 'kill' = 'term'
+    const timer = setTimeout(() => {
+      how = 'kill'
+      proc.kill('SIGKILL')
+    }, graceMs)
+    proc.once('exit', () => {
+      clearTimeout(timer)
+      r(how)
+    })
+    proc.kill('SIGTERM')
   })
 }

@@ -27,6 +27,7 @@ import type { World } from '../../src/net/world.js'
 import { placeholderAddress } from '../../src/webtunnel/placeholder-address.js'
 import { makeLabCa } from '../peers/pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
+import { stopChild } from '../peers/process.js'
 
 const BASE = 25700
 const NAME = 'webtunnel.lab.test'
@@ -130,8 +131,9 @@ beforeAll(async () => {
 }, 240_000)
 
 afterAll(async () => {
-  for (const t of tors) if (t.exitCode === null && t.pid) process.kill(t.pid, 'SIGTERM')
-  await Promise.all(tors.map((t) => (t.exitCode !== null ? undefined : new Promise((r) => t.once('exit', r)))))
+  // Bounded: a bridge tor that does not leave within 15 s of SIGTERM is killed, and said so.
+  const how = await Promise.all(tors.map((t) => stopChild(t, 15_000)))
+  if (how.includes('kill')) console.log(`tor processes needing SIGKILL after 15 s: ${tors.filter((_, i) => how[i] === 'kill').map((t) => t.pid).join(' ')}`)
   await nginx?.stop()
   await net?.stop()
   page?.close()
@@ -242,8 +244,7 @@ describe('stock tor through our WebTunnel PT', () => {
       )
       expect(body).toBe(PAGE)
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
+      await stopChild(child)
     }
   }, 120_000)
 
@@ -273,8 +274,7 @@ describe('stock tor through our WebTunnel PT', () => {
     expect(sha256(big)).toBe(sha256(BIG))
     // The bridge's only address in the line is unroutable (2001:db8::/32), so the PT carried all of
     // it; nginx confirms: it logs each upgraded request when its tunnel closes, so stop the client.
-    process.kill(client.child.pid!, 'SIGTERM')
-    await new Promise((r) => (client.child.exitCode !== null ? r(null) : client.child.once('exit', r)))
+    await stopChild(client.child, 15_000)
     await waitForLog(join(nginx!.dir, 'access.log'), new RegExp(`"GET ${SECRET} HTTP/1.1" 101 `), 20_000)
     console.log(`webtunnel + stock tor: ${bridgeLine}\ntimings (ms): ${JSON.stringify(timings)}`)
     const t = timings

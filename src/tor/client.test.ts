@@ -18,6 +18,7 @@ import { testServerPort } from '../../lab/tor-testnet/layout.js'
 import { TorClient } from './client.js'
 import { startSocksFront } from './socks-front.js'
 import { startSharedTestnet } from './testnet-fixture.test-util.js'
+import { stopChild } from '../../lab/peers/process.js'
 
 let BASE = 0
 let PAGE_PORT = 0
@@ -178,8 +179,7 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
       const r = await curl(['--socks5-hostname', `127.0.0.1:${port}`, `http://127.0.0.1:${PAGE_PORT}/`])
       expect(r.out.toString(), stderr).toBe('hello from the lab through sultry tor\n')
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
+      await stopChild(child)
     }
     expect(child.exitCode).toBe(0)
   })
