@@ -14,11 +14,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const log = () => {}
 
 describe('a Tor network in the simulator', () => {
-  it('bootstraps, fetches, downloads with SENDMEs, survives an exit crash; same seed, same trace', async () => {
+  it('bootstraps, fetches, downloads with SENDMEs, survives an exit crash, takes the next consensus; same seed, same trace', async () => {
     const pcap = join(dir, 'tor.pcap')
     const a = await runTorSim({ seed: 11, log, pcap })
     expect(a.ok, a.detail).toBe(true)
     expect(a.steps.some((s) => s.startsWith('crashed exit'))).toBe(true)
+    // The next consensus (valid-after 1 h) came from the guard within dir-spec §5.1's window.
+    const refresh = a.steps.find((s) => s.includes('directory: consensus valid-after 1970-01-01 01:00:00'))
+    expect(refresh, a.steps.join('\n')).toMatch(/1 joined, 1 left; 1 microdescriptors fetched.*no DirPort/)
+    const minutes = Number(/^at ([\d.]+) min/.exec(refresh!)?.[1])
+    expect(minutes).toBeGreaterThanOrEqual(105)
+    expect(minutes).toBeLessThanOrEqual(172)
     const b = await runTorSim({ seed: 11, log })
     expect(b.ok, b.detail).toBe(true)
     expect(b.traceHash).toBe(a.traceHash)

@@ -1,10 +1,13 @@
 // A whole Tor network in the simulated network (issue #4, item 8): three directory authorities
-// serving a consensus signed with keys they generated, six onion routers (two guards, two middles,
-// two exits) with generated identities, a web server, and our TorClient. Links segment and jitter as
-// the seed says. The client bootstraps over the authorities' DirPorts, fetches a page, downloads a
-// seeded number of bytes (SENDMEs on both levels), then the exit of its circuit crashes and the
-// next request must succeed on a new circuit through the other exit. Every key, choice and delay
-// comes from the seed, so the same seed gives the same trace hash.
+// serving a consensus signed with keys they generated, seven onion routers (two guards that are
+// also directory caches, two middles, three exits) with generated identities, a web server, and our
+// TorClient. Links segment and jitter as the seed says. The client bootstraps over the authorities'
+// DirPorts, fetches a page, downloads a seeded number of bytes (SENDMEs on both levels), then the
+// exit of its circuit crashes and the next request must succeed on a new circuit through another
+// exit. An hour in, the authorities publish the next consensus (the crashed exit gone, a third exit
+// listed); the client must fetch it from its guard on dir-spec §5.1's schedule — virtual time makes
+// those hours cost nothing. Every key, choice and delay comes from the seed, so the same seed gives
+// the same trace hash.
 
 import { createHash } from 'node:crypto'
 import { SimNetwork } from '../../src/net/sim/network.js'
@@ -12,7 +15,7 @@ import { SimError } from '../../src/net/sim/scheduler.js'
 import { tapNetwork } from '../../src/net/sim/tap.js'
 import type { Conn, World } from '../../src/net/world.js'
 import { TorClient } from '../../src/tor/client.js'
-import { buildDirectoryDocs, dirAuthorityLine, generateAuthorityKeys, serveDirPort, type AuthorityKeys, type DirRelayEntry } from '../../src/tor/relay/dir-docs.js'
+import { buildDirectoryDocs, dirAuthorityLine, generateAuthorityKeys, serveDirPort, serveDirectoryRequest, type AuthorityKeys, type DirRelayEntry } from '../../src/tor/relay/dir-docs.js'
 import { generateRelayKeys, type RelayKeys } from '../../src/tor/relay/keys.js'
 import { OnionRouter } from '../../src/tor/relay/onion-router.js'
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.js'
@@ -36,7 +39,11 @@ const RELAYS: RelaySpec[] = [
   { nickname: 'middle1', address: '10.0.3.2', flags: [], exit: false },
   { nickname: 'exit0', address: '10.0.4.1', flags: ['Exit'], exit: true },
   { nickname: 'exit1', address: '10.0.4.2', flags: ['Exit'], exit: true },
+  // Runs from the start but is listed only from the second consensus on (valid-after 1 h).
+  { nickname: 'exit2', address: '10.0.4.3', flags: ['Exit'], exit: true },
 ]
+const LATE = new Set(['exit2'])
+const HOUR = 3_600_000
 const AUTHS = [
   { nickname: 'auth0', address: '10.0.1.1' },
   { nickname: 'auth1', address: '10.0.1.2' },
@@ -124,21 +131,32 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     bandwidth: 1000,
     exitPorts: r.exit ? 'accept 1-65535' : undefined,
   }))
-  const docs = buildDirectoryDocs(authKeys, entries, { validAfterMs: 0 })
-  for (const h of authHosts) await serveDirPort(h.world, DIR_PORT, () => docs)
+  let docs = buildDirectoryDocs(authKeys, entries.filter((e) => !LATE.has(e.nickname)), { validAfterMs: 0 })
+  // Who answered directory requests: the authorities' DirPorts, and the guards as caches (BEGIN_DIR).
+  const served = { dirPort: 0, beginDir: 0 }
+  for (const h of authHosts) {
+    await serveDirPort(h.world, DIR_PORT, () => {
+      served.dirPort++
+      return docs
+    })
+  }
   const routers = new Map<string, OnionRouter>()
   for (let i = 0; i < RELAYS.length; i++) {
     const r = RELAYS[i]
-    routers.set(r.nickname, await OnionRouter.start(relayHosts[i].world, { keys: relayKeys[i], orPort: OR_PORT, address: r.address, exit: r.exit ? {} : undefined }))
+    const dirRequest = r.flags.includes('Guard') ? (path: string) => (served.beginDir++, serveDirectoryRequest(docs, path)) : undefined
+    routers.set(r.nickname, await OnionRouter.start(relayHosts[i].world, { keys: relayKeys[i], orPort: OR_PORT, address: r.address, exit: r.exit ? {} : undefined, dirRequest }))
   }
   await serveWeb(web.world, bulk)
 
   const outcome = (async () => {
+    let refreshed: (line: string) => void = () => {}
     const tor = await TorClient.create(client.world, {
       authorities: authKeys.map(dirAuthorityLine),
       testingNetwork: true,
       progress: (pct, phase) => step(`bootstrap ${pct}% ${phase}`),
+      notice: (line) => line.startsWith('directory: consensus') && refreshed(line),
     })
+    const bootstrapRequests = served.dirPort
     const page = (await get(tor, '/')).toString('latin1')
     if (page !== PAGE) throw new Error(`page differs: ${JSON.stringify(page.slice(0, 60))}`)
     const first = tor.openCircuits[0]
@@ -157,14 +175,34 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     const now = tor.openCircuits.find((c) => !c.circuit.closed)
     if (!now || now.path[2] === exitNick) throw new Error(`after the crash the request used ${now?.path.join(' -> ') ?? 'no circuit'}`)
     step(`after the crash: ${now.path.join(' -> ')}`)
+    // An hour in, the authorities publish a consensus without the crashed exit and with exit2. The
+    // client fetches it on dir-spec §5.1's schedule (1:45–2:52 for a 1 h / 3 h consensus) from its
+    // guard, asking only for exit2's microdescriptor.
+    const published = new Promise<void>((r) =>
+      authHosts[0].world.setTimer(HOUR - net.sched.now(), () => {
+        docs = buildDirectoryDocs(authKeys, entries.filter((e) => e.nickname !== exitNick), { validAfterMs: HOUR })
+        r()
+      }),
+    )
+    const line = await new Promise<string>((r) => (refreshed = r))
+    await published
+    const names = new Set(tor.netdir.relays.map((r) => r.nickname))
+    if (tor.netdir.consensus.validAfter !== HOUR || names.has(exitNick) || !names.has('exit2')) throw new Error(`refreshed directory is not the new one: ${line}`)
+    if (tor.netdir.newMicrodescs !== 1) throw new Error(`refresh fetched ${tor.netdir.newMicrodescs} microdescriptors, not exit2's one`)
+    if (served.dirPort !== bootstrapRequests || served.beginDir === 0) throw new Error(`refresh went to ${served.dirPort - bootstrapRequests} DirPort(s), ${served.beginDir} BEGIN_DIR`)
+    step(`at ${(net.sched.now() / 60_000).toFixed(1)} min: ${line} (${served.beginDir} BEGIN_DIR requests to the guard, no DirPort)`)
+    const later = (await get(tor, '/')).toString('latin1')
+    if (later !== PAGE) throw new Error('page after the directory refresh differs')
+    const latest = tor.openCircuits.find((c) => !c.circuit.closed)!
+    step(`after the refresh: ${latest.path.join(' -> ')}`)
     await tor.close()
-    return `bootstrap, page, ${bulkBytes} bytes intact, ${exitNick} crashed → new circuit via ${now.path[2]}`
+    return `bootstrap, page, ${bulkBytes} bytes intact, ${exitNick} crashed → new circuit via ${now.path[2]}, new consensus at ${(net.sched.now() / 60_000).toFixed(0)} min (exit2 joined, ${exitNick} left)`
   })()
   outcome.catch(() => {})
   let ok = false
   let detail: string
   try {
-    await net.run({ until: outcome, maxVirtualMs: 600_000 })
+    await net.run({ until: outcome, maxVirtualMs: 4 * HOUR })
     detail = await outcome
     ok = true
   } catch (e) {
@@ -177,6 +215,6 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
 
 export const torSimScenario: Scenario = {
   name: 'tor',
-  summary: 'a Tor network in the sim (3 authorities, 6 relays with generated keys): bootstrap, page, seeded bulk download, exit crash → new circuit',
+  summary: 'a Tor network in the sim (3 authorities, 7 relays with generated keys): bootstrap, page, seeded bulk download, exit crash → new circuit, next consensus from the guard',
   run: (opts) => runTorSim(opts),
 }

@@ -19,9 +19,12 @@ const spec: CommandSpec = {
     { name: 'testnet', type: 'string', value: 'DIR', help: 'use the private network lab/tor-testnet started in DIR (its network.json); implies test-network path rules' },
     { name: 'bridge', type: 'list', value: 'LINE', help: 'a bridge line to use as first hop (repeat): "IP:PORT FINGERPRINT", or "webtunnel [2001:db8::…]:443 FINGERPRINT url=… [servername=…] [cert=…]"' },
     { name: 'ca', type: 'string', value: 'FILE', help: "PEM CA for a webtunnel bridge's HTTPS front (default: the system roots; cert= in the line pins instead)" },
-    { name: 'cache', type: 'string', value: 'DIR', help: 'directory cache; reused while the consensus is valid' },
+    { name: 'cache', type: 'string', value: 'DIR', help: 'directory cache; reused while the consensus is valid, rewritten at each refresh' },
   ],
-  details: `Bootstrap progress goes to stderr as "Bootstrapped N% (phase)". SOCKS username/password are
+  details: `Bootstrap progress goes to stderr as "Bootstrapped N% (phase)". After bootstrap the client
+fetches each next consensus when dir-spec §5.1 says (a random time after fresh-until, well before
+valid-until) from its guard or bridge, asking only for microdescriptors it lacks, and says so on
+stderr ("sultry tor: directory: ..."); --cache keeps the latest. SOCKS username/password are
 stream isolation keys: different credentials never share a circuit. There are no built-in public
 authorities: give --dir-authority lines or --testnet.`,
 }
@@ -59,6 +62,7 @@ const command: Command = {
       cacheDir: args.flags['cache'] as string | undefined,
       testingNetwork: testing,
       progress: (p, phase) => process.stderr.write(`Bootstrapped ${p}% (${phase}) [${Date.now() - started} ms]\n`),
+      notice: (line) => process.stderr.write(`sultry tor: ${line}\n`),
     })
     const front = await startSocksFront(world, tor, Number(m[2]), m[1])
     process.stderr.write(`sultry tor: SOCKS5 / SOCKS4a / HTTP CONNECT on ${front.host}:${front.port}\n`)

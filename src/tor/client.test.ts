@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { liveWorld } from '../net/live/world.js'
-import type { Listener } from '../net/world.js'
+import type { Listener, World } from '../net/world.js'
+import type { Consensus } from './dir/consensus.js'
+import { parseDirAuthority } from './dir/dir-authority.js'
+import { refreshWindow } from './dir/refresh-schedule.js'
 import type { Testnet } from '../../lab/tor-testnet/testnet.js'
 import { testServerPort } from '../../lab/tor-testnet/layout.js'
 import { TorClient } from './client.js'
@@ -27,9 +30,16 @@ let tn: Testnet
 let cleanup: (() => Promise<void>) | undefined
 let server: http.Server
 let tor: TorClient
+let bootstrapConsensus: Consensus
 let front: Listener
 const traces: string[] = []
 const world = liveWorld({ trace: (e, d) => e.startsWith('tor-') && e !== 'tor-channel-tls' && traces.push(`${Date.now() % 100000} ${e} ${JSON.stringify(d)}`) })
+// The main client's own World counts its connections to the authorities' DirPorts: after
+// bootstrap, its directory refreshes must go to its guard instead (BEGIN_DIR).
+let authorityDirPorts = new Set<number>()
+let dirPortConnects = 0
+const mainWorld: World = { ...world, net: { ...world.net, connect: (h, p) => (authorityDirPorts.has(p) && dirPortConnects++, world.net.connect(h, p)) } }
+const notices: { at: number; line: string }[] = []
 const BIG = Buffer.alloc(50 * 1000 * 1000)
 for (let i = 0; i < BIG.length; i += 4) BIG.writeUInt32LE(Math.imul(i + 7, 2654435761) >>> 0, i)
 const BIG_SHA = createHash('sha256').update(BIG).digest('hex')
@@ -71,9 +81,17 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(PAGE_PORT, '127.0.0.1', r))
   const t0 = Date.now()
   const phases: string[] = []
-  tor = await TorClient.create(world, { authorities: tn.authorities, testingNetwork: true, progress: (p, ph) => phases.push(`${p}% ${ph}`) })
+  authorityDirPorts = new Set(tn.authorities.map((a) => parseDirAuthority(a).dirPort))
+  tor = await TorClient.create(mainWorld, {
+    authorities: tn.authorities,
+    testingNetwork: true,
+    progress: (p, ph) => phases.push(`${p}% ${ph}`),
+    notice: (line) => notices.push({ at: Date.now(), line }),
+  })
+  bootstrapConsensus = tor.netdir.consensus
+  dirPortConnects = 0
   console.log(`sultry tor bootstrap: ${Date.now() - t0} ms (${phases.join(' | ')})`)
-  front = await startSocksFront(world, tor, FRONT_PORT)
+  front = await startSocksFront(mainWorld, tor, FRONT_PORT)
 }, 170_000)
 afterAll(async () => {
   await front?.close()
@@ -183,6 +201,24 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
     }
     expect(child.exitCode).toBe(0)
   })
+
+  it('keeps its directory current: each next consensus comes from its guard over BEGIN_DIR, on the schedule of dir-spec §5.1', async () => {
+    // The lab votes every 20 s (a consensus is fresh 20 s, valid 40 s): the first refresh falls
+    // 35–39.4 s after the bootstrap consensus's valid-after, so it may not have happened yet.
+    const deadline = Date.now() + 90_000
+    while (tor.netdir.consensus.validAfter <= bootstrapConsensus.validAfter && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+    const first = notices.find((n) => n.line.startsWith('directory: consensus valid-after'))
+    expect(first, notices.map((n) => n.line).join('\n')).toBeDefined()
+    expect(tor.netdir.consensus.validAfter).toBeGreaterThan(bootstrapConsensus.validAfter)
+    // Not before the window the spec draws from (the consensus's times have whole seconds).
+    expect(first!.at).toBeGreaterThanOrEqual(refreshWindow(bootstrapConsensus).from - 1000)
+    expect(first!.line).toMatch(/\d+ relays \(\d+ joined, \d+ left; \d+ microdescriptors fetched\)/)
+    expect(dirPortConnects).toBe(0)
+    expect(tor.netdir.relays.length).toBe(bootstrapConsensus.relays.length)
+    const r = await curl(['--socks5-hostname', `127.0.0.1:${FRONT_PORT}`, `http://127.0.0.1:${PAGE_PORT}/`])
+    expect(r.out.toString()).toBe('hello from the lab through sultry tor\n')
+    console.log(`directory refreshes: ${notices.map((n) => n.line).join(' | ')}`)
+  }, 120_000)
 
   it('killing the exit mid-run: the next request succeeds on a new circuit', async () => {
     const before = tor.openCircuits.find((c) => c.isolation === '')!

@@ -7,7 +7,7 @@
 // A stream whose circuit dies (exit killed, DESTROY, TRUNCATED) is retried on a new circuit; an
 // END from the exit about the target itself (refused, resolve failed …) is the answer, not retried.
 
-import type { World } from '../net/world.js'
+import type { Timer, World } from '../net/world.js'
 import { toHex } from '../wire/bytes.js'
 import { EndReason, type ResolvedAnswer } from '../wire/tor/relay-msg.js'
 import { learnBridge, parseBridgeLine } from './bridge.js'
@@ -17,6 +17,9 @@ import type { RelayTarget } from './circuit/hop.js'
 import { parseDirAuthority, type DirAuthority } from './dir/dir-authority.js'
 import { Directory, dirPortSource, type DirSource, type NetDir, type NetRelay } from './dir/directory.js'
 import { policyAllowsPort } from './dir/microdesc.js'
+import { formatDirTime } from './dir/netdoc.js'
+import { refreshRetryMs, refreshTime, uniformFromBytes } from './dir/refresh-schedule.js'
+import { RelayMarks } from './path/relay-marks.js'
 import { CircuitError, StreamError } from './errors.js'
 import { PathError, chooseExit, choosePath, weightedChoice, relayWeight } from './path/path.js'
 import { TorStream, resolveOnCircuit } from './stream/stream.js'
@@ -35,6 +38,10 @@ export interface TorClientConfig {
   streamTimeoutMs?: number
   /** Bootstrap progress, like tor's "Bootstrapped N% (phase)". */
   progress?: (percent: number, phase: string) => void
+  /** What happens after bootstrap that a user may want to know (directory refreshes), one line each. */
+  notice?: (line: string) => void
+  /** Fetch each next consensus on dir-spec §5.1's schedule (default true). */
+  refreshDirectory?: boolean
 }
 
 export interface ConnectOptions {
@@ -63,18 +70,24 @@ export class TorClient {
   private readonly building = new Map<string, Promise<LiveCircuit>>()
   private primaryGuards: NetRelay[] = []
   private bridgeTargets: RelayTarget[] = []
-  /** Exits seen failing (circuit died under a stream); avoided for new circuits. */
-  private readonly badExits = new Set<string>()
-  /** Relays we could not reach while building; avoided in every position. */
-  private readonly downRelays = new Set<string>()
+  /** Exits seen failing (circuit died under a stream); avoided for new circuits for a while. */
+  private readonly badExits: RelayMarks
+  /** Relays we could not reach while building; avoided in every position for a while. */
+  private readonly downRelays: RelayMarks
   private closed = false
+  private refreshTimer: Timer | undefined
+  private refreshing: Promise<boolean> | undefined
 
   private constructor(
     private readonly world: World,
     private readonly config: TorClientConfig,
     readonly authorities: DirAuthority[],
+    private readonly directory: Directory,
     public netdir: NetDir,
-  ) {}
+  ) {
+    this.badExits = new RelayMarks(() => world.now())
+    this.downRelays = new RelayMarks(() => world.now())
+  }
 
   static async create(world: World, config: TorClientConfig): Promise<TorClient> {
     const progress = config.progress ?? (() => {})
@@ -105,13 +118,103 @@ export class TorClient {
     const netdir = await dir.load(source)
     const missing = missingRequiredProtocols(netdir.consensus.requiredClientProtocols)
     if (missing.length) throw new Error(`the consensus requires protocols this client lacks: ${missing.join(' ')}`)
-    const client = new TorClient(world, config, authorities, netdir)
+    const client = new TorClient(world, config, authorities, dir, netdir)
     client.bridgeTargets = bridgeTargets
     bridgeChannels.forEach((ch, i) => client.channels.set(toHex(bridgeTargets[i].rsaId), Promise.resolve(ch)))
     progress(85, `directory: ${netdir.relays.length} relays (${netdir.from}); building a circuit`)
     const circ = await client.circuitFor(80, '')
     progress(100, `done (first circuit: ${circ.circuit.hops.map((h) => h.nickname).join(' -> ')})`)
+    client.scheduleRefresh()
     return client
+  }
+
+  /**
+   * The next consensus fetch: at the time dir-spec §5.1 draws from the consensus in use, or after
+   * `retryMs` when the last try found nothing newer or failed.
+   */
+  private scheduleRefresh(retryMs?: number): void {
+    if (this.closed || this.config.refreshDirectory === false) return
+    this.refreshTimer?.cancel()
+    const now = this.world.now()
+    const at = retryMs !== undefined ? now + retryMs : refreshTime(this.netdir.consensus, uniformFromBytes(this.world.random(4)))
+    this.world.trace('tor-client-refresh-scheduled', { inMs: Math.max(0, at - now) })
+    this.refreshTimer = this.world.setTimer(Math.max(0, at - now), () => void this.refreshDirectory())
+  }
+
+  /**
+   * Asks for a newer consensus now (the schedule does this by itself) through the first bridge or
+   * primary guard (BEGIN_DIR on a one-hop circuit, as C tor does), falling back to the
+   * authorities' DirPorts when no guard serves it (never for a bridge user). Resolves true when a
+   * newer directory was installed; never rejects: failures are noticed and retried.
+   */
+  refreshDirectory(): Promise<boolean> {
+    if (this.refreshing) return this.refreshing
+    this.refreshTimer?.cancel()
+    const consensus = this.netdir.consensus
+    const p = this.directory
+      .refresh(this.refreshSource())
+      .then(
+        (next) => {
+          if (next && !this.closed) this.install(next)
+          else this.notice(`directory: no consensus newer than valid-after ${formatDirTime(consensus.validAfter)} yet`)
+          return !!next && !this.closed
+        },
+        (e: unknown) => {
+          this.notice(`directory: refresh failed (${e instanceof Error ? e.message : String(e)}); retrying`)
+          return false
+        },
+      )
+      .then((installed) => {
+        this.refreshing = undefined
+        if (installed) this.scheduleRefresh()
+        else this.scheduleRefresh(refreshRetryMs(this.netdir.consensus, uniformFromBytes(this.world.random(4))))
+        return installed
+      })
+    this.refreshing = p
+    return p
+  }
+
+  private refreshSource(): DirSource {
+    const viaAuthorities = dirPortSource(this.world, this.authorities)
+    return async () => {
+      const bridge = this.bridgeTargets[0]
+      const guard = this.primaryGuards.find((g) => g.flags.has('V2Dir') && !this.downRelays.has(toHex(g.rsaId)))
+      const target = bridge ?? (guard && targetOf(guard))
+      if (!target) return viaAuthorities()
+      try {
+        const circ = await Circuit.buildFast(this.world, await this.channelTo(target), target)
+        const s = await TorStream.open(this.world, circ, 'dir')
+        s.on('close', () => circ.destroy())
+        return s
+      } catch (e) {
+        if (bridge) throw e
+        return viaAuthorities()
+      }
+    }
+  }
+
+  /** Switches to a newer directory: new circuits choose from it; open ones stay as they are. */
+  private install(next: NetDir): void {
+    const before = this.netdir
+    this.netdir = next
+    const byId = new Map(next.relays.map((r) => [toHex(r.rsaId), r]))
+    // Primary guards keep their place while the consensus still calls them usable guards.
+    this.primaryGuards = this.primaryGuards.flatMap((g) => {
+      const now = byId.get(toHex(g.rsaId))
+      return now && now.flags.has('Guard') && now.flags.has('Running') && now.flags.has('Valid') ? [now] : []
+    })
+    const old = new Set(before.relays.map((r) => toHex(r.rsaId)))
+    const joined = next.relays.filter((r) => !old.has(toHex(r.rsaId))).length
+    const left = before.relays.filter((r) => !byId.has(toHex(r.rsaId))).length
+    this.world.trace('tor-client-directory', { validAfter: next.consensus.validAfter, relays: next.relays.length, joined, left, newMicrodescs: next.newMicrodescs ?? 0 })
+    this.notice(
+      `directory: consensus valid-after ${formatDirTime(next.consensus.validAfter)}, ${next.relays.length} relays ` +
+        `(${joined} joined, ${left} left; ${next.newMicrodescs ?? 0} microdescriptors fetched)`,
+    )
+  }
+
+  private notice(line: string): void {
+    this.config.notice?.(line)
   }
 
   private channelTo(t: RelayTarget): Promise<Channel> {
@@ -270,6 +373,7 @@ export class TorClient {
 
   async close(): Promise<void> {
     this.closed = true
+    this.refreshTimer?.cancel()
     for (const c of [...this.circuits]) c.circuit.destroy()
     for (const p of this.channels.values()) p.then((ch) => ch.close(), () => {})
     this.channels.clear()

@@ -13,7 +13,7 @@ import { parseConsensus, type Consensus, type ConsensusRelay } from './consensus
 import { checkConsensusSignatures } from './consensus-signatures.js'
 import type { DirAuthority } from './dir-authority.js'
 import { httpGet } from './http-get.js'
-import { parseMicrodescs, type Microdesc } from './microdesc.js'
+import { parseMicrodesc, splitMicrodescs, type Microdesc } from './microdesc.js'
 
 /** Opens a byte stream to some directory server (a DirPort or a BEGIN_DIR stream). */
 export type DirSource = () => Promise<Duplex>
@@ -32,6 +32,8 @@ export interface NetDir {
   relays: NetRelay[]
   /** Where the documents came from: the network or the disk cache. */
   from: 'network' | 'cache'
+  /** Microdescriptors this fetch asked for (a refresh asks only for those not already held). */
+  newMicrodescs?: number
 }
 
 export interface DirectoryOptions {
@@ -59,6 +61,13 @@ function assemble(consensus: Consensus, mds: Microdesc[]): NetRelay[] {
 }
 
 export class Directory {
+  /** Key certificates last fetched (text as served, for the cache). */
+  private certText = ''
+  private certs: AuthorityCert[] = []
+  /** Microdescriptor text by digest, for the consensus in use: a refresh fetches only the rest. */
+  private mdTexts = new Map<string, string>()
+  private current: Consensus | undefined
+
   constructor(
     private readonly world: World,
     private readonly opts: DirectoryOptions,
@@ -81,10 +90,14 @@ export class Directory {
     try {
       const consensus = parseConsensus(readFileSync(join(d, 'consensus-microdesc'), 'latin1'))
       if (!this.usable(consensus)) return undefined
-      this.verify(consensus, parseAuthorityCerts(readFileSync(join(d, 'authority-certs'), 'latin1')))
-      const mds = parseMicrodescs(readFileSync(join(d, 'microdescs'), 'latin1'))
+      const certText = readFileSync(join(d, 'authority-certs'), 'latin1')
+      const certs = parseAuthorityCerts(certText)
+      this.verify(consensus, certs)
+      const texts = splitMicrodescs(readFileSync(join(d, 'microdescs'), 'latin1'))
+      const mds = texts.map(parseMicrodesc)
       const relays = assemble(consensus, mds)
       if (relays.length < consensus.relays.length) return undefined
+      this.remember(consensus, certText, certs, new Map(mds.map((m, i) => [m.digest, texts[i]])))
       return { consensus, relays, from: 'cache' }
     } catch (e) {
       if (e instanceof WireError || e instanceof DirectoryError) return undefined // a damaged cache is refetched
@@ -92,36 +105,84 @@ export class Directory {
     }
   }
 
+  private getter(source: DirSource): (path: string) => Promise<string> {
+    return async (path) => httpGet(this.world, await source(), path)
+  }
+
+  private async fetchCerts(get: (path: string) => Promise<string>): Promise<{ certText: string; certs: AuthorityCert[] }> {
+    const fps = this.opts.authorities.map((a) => toHex(a.v3ident).toUpperCase()).join('+')
+    const certText = await get(`/tor/keys/fp/${fps}`)
+    return { certText, certs: parseAuthorityCerts(certText) }
+  }
+
   /** Fetches certificates, consensus and microdescriptors through `source`, verifies, caches. */
   async fetch(source: DirSource): Promise<NetDir> {
     const progress = this.opts.progress ?? (() => {})
-    const get = async (path: string) => httpGet(this.world, await source(), path)
+    const get = this.getter(source)
     progress(10, 'loading authority key certificates')
-    const fps = this.opts.authorities.map((a) => toHex(a.v3ident).toUpperCase()).join('+')
-    const certText = await get(`/tor/keys/fp/${fps}`)
-    const certs = parseAuthorityCerts(certText)
+    const { certText, certs } = await this.fetchCerts(get)
     progress(25, 'loading the consensus')
     const consText = await get('/tor/status-vote/current/consensus-microdesc')
     const consensus = parseConsensus(consText)
     if (!this.usable(consensus)) throw new DirectoryError('consensus is not valid at this time')
     this.verify(consensus, certs)
+    return this.complete(get, { consText, consensus, certText, certs }, progress)
+  }
+
+  /**
+   * The next consensus, if `source` has one newer than the one in use: certificates are fetched
+   * again only when the known ones do not verify it (an authority rotated its signing key), and
+   * only the microdescriptors not already held are asked for. undefined: nothing newer there yet.
+   */
+  async refresh(source: DirSource): Promise<NetDir | undefined> {
+    const get = this.getter(source)
+    const consText = await get('/tor/status-vote/current/consensus-microdesc')
+    const consensus = parseConsensus(consText)
+    if (this.current && consensus.validAfter <= this.current.validAfter) return undefined
+    if (!this.usable(consensus)) throw new DirectoryError('consensus is not valid at this time')
+    let { certText, certs } = this
+    try {
+      this.verify(consensus, certs)
+    } catch (e) {
+      if (!(e instanceof DirectoryError)) throw e
+      ;({ certText, certs } = await this.fetchCerts(get))
+      this.verify(consensus, certs)
+    }
+    return this.complete(get, { consText, consensus, certText, certs }, () => {})
+  }
+
+  /** Microdescriptors for a verified consensus (those not held yet), then the cache. */
+  private async complete(get: (path: string) => Promise<string>, docs: { consText: string; consensus: Consensus; certText: string; certs: AuthorityCert[] }, progress: (p: number, phase: string) => void): Promise<NetDir> {
+    const { consText, consensus, certText, certs } = docs
     progress(40, 'loading microdescriptors')
-    const wanted = consensus.relays.map((r) => r.microdescDigest)
-    const mdTexts: string[] = []
+    const named = new Set(consensus.relays.map((r) => r.microdescDigest))
+    const texts = new Map([...this.mdTexts].filter(([d]) => named.has(d)))
+    const wanted = [...named].filter((d) => !texts.has(d))
     for (let i = 0; i < wanted.length; i += MICRODESC_BATCH) {
-      mdTexts.push(await get(`/tor/micro/d/${wanted.slice(i, i + MICRODESC_BATCH).join('-')}`))
+      // Only microdescriptors whose digest the verified consensus names are kept: that authenticates them.
+      for (const text of splitMicrodescs(await get(`/tor/micro/d/${wanted.slice(i, i + MICRODESC_BATCH).join('-')}`))) {
+        const md = parseMicrodesc(text)
+        if (named.has(md.digest)) texts.set(md.digest, text)
+      }
       progress(40 + Math.round((40 * Math.min(wanted.length, i + MICRODESC_BATCH)) / wanted.length), 'loading microdescriptors')
     }
-    const mdText = mdTexts.join('')
-    // Only microdescriptors whose digest the verified consensus names are kept: that authenticates them.
-    const relays = assemble(consensus, parseMicrodescs(mdText))
+    const mds = [...texts.values()].map(parseMicrodesc)
+    const relays = assemble(consensus, mds)
+    this.remember(consensus, certText, certs, texts)
     if (this.opts.cacheDir) {
       mkdirSync(this.opts.cacheDir, { recursive: true })
       writeFileSync(join(this.opts.cacheDir, 'authority-certs'), certText, 'latin1')
       writeFileSync(join(this.opts.cacheDir, 'consensus-microdesc'), consText, 'latin1')
-      writeFileSync(join(this.opts.cacheDir, 'microdescs'), mdText, 'latin1')
+      writeFileSync(join(this.opts.cacheDir, 'microdescs'), [...texts.values()].join(''), 'latin1')
     }
-    return { consensus, relays, from: 'network' }
+    return { consensus, relays, from: 'network', newMicrodescs: wanted.length }
+  }
+
+  private remember(consensus: Consensus, certText: string, certs: AuthorityCert[], texts: Map<string, string>): void {
+    this.current = consensus
+    this.certText = certText
+    this.certs = certs
+    this.mdTexts = texts
   }
 
   /** The cache if usable, else a fetch. */

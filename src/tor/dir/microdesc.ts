@@ -47,12 +47,17 @@ export function policyAllowsPort(p: ExitPolicySummary, port: number): boolean {
 
 const REJECT_ALL: ExitPolicySummary = { accept: false, ranges: [{ lo: 1, hi: 65535 }] }
 
-export function parseMicrodescs(text: string): Microdesc[] {
+/** A concatenation of microdescriptors cut into each one's text (the digest covers exactly that). */
+export function splitMicrodescs(text: string): string[] {
   const starts: number[] = []
   const re = /^onion-key(?: |\n)/gm
   for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index)
   if (starts.length === 0 && text.trim() !== '') throw new WireError('bad-value', 'microdescriptors: no onion-key line')
-  return starts.map((s, i) => parseMicrodesc(text.slice(s, starts[i + 1] ?? text.length)))
+  return starts.map((s, i) => text.slice(s, starts[i + 1] ?? text.length))
+}
+
+export function parseMicrodescs(text: string): Microdesc[] {
+  return splitMicrodescs(text).map(parseMicrodesc)
 }
 
 export function parseMicrodesc(text: string): Microdesc {

@@ -69,6 +69,12 @@ export function parseTime(date: string | undefined, time: string | undefined, wh
   return ms
 }
 
+/** `YYYY-MM-DD HH:MM:SS` in UTC (dir-spec's time format). */
+export function formatDirTime(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0 || ms >= Date.UTC(10000, 0, 1)) throw new WireError('bad-value', `directory time ${ms} out of range`)
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ')
+}
+
 /** Base64 without padding (as in consensus identities and digests) to bytes of an exact length. */
 export function base64Exact(s: string | undefined, len: number, what: string): Uint8Array {
   if (s === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(s)) throw new WireError('bad-value', `${what}: not base64`)

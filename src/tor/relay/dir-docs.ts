@@ -13,6 +13,7 @@ import { dirResponseBytes } from './dir-stream.js'
 import { parseRequestHead } from '../../wire/http/request-head.js'
 import { generateRsaPrivateKey } from '../../crypto/rsa-keygen.js'
 import { sha1, sha256 } from '../dir/rsa.js'
+import { formatDirTime } from '../dir/netdoc.js'
 import { SUPPORTED_PROTOCOLS } from '../protocols.js'
 
 /**
@@ -133,12 +134,6 @@ function armour(type: string, bytes: Uint8Array): string {
 
 const b64NoPad = (b: Uint8Array) => Buffer.from(b).toString('base64').replace(/=+$/, '')
 const hexUpper = (b: Uint8Array) => toHex(b).toUpperCase()
-
-/** `YYYY-MM-DD HH:MM:SS` in UTC (dir-spec's time format). */
-export function formatDirTime(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0 || ms >= Date.UTC(10000, 0, 1)) throw new WireError('bad-value', `directory time ${ms} out of range`)
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ')
-}
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i]
