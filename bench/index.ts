@@ -56,8 +56,30 @@ const benches: Record<string, () => Promise<void>> = {
   webtunnel: fromTest('lab/webtunnel/tor-pt.test.ts', /^(our Tor client via WebTunnel|  vs )/),
 }
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
-for (const name of wanted.length ? wanted : Object.keys(benches)) {
+const ABOUT: Record<keyof typeof benches, string> = {
+  wire: 'TLS record parsing vs a Buffer copy of the same bytes (seconds)',
+  sim: 'simulator: 100 MB over a segmenting link, virtual MB per real second (seconds)',
+  proxy: 'sultry proxy (direct, record-split, oob-relay) vs no proxy: 1 GiB and 1,000 handshakes through nginx (minutes)',
+  ktls: 'sultry fetch vs node https and plain TCP, 1 GiB from nginx (about a minute)',
+  tor: 'our Tor client vs C tor on the private tor network: bootstrap, circuits, 100 MB, RSS (minutes)',
+  webtunnel: 'our Tor client through WebTunnel vs direct and vs stock tor through our PT (about a minute)',
+}
+
+const args = process.argv.slice(2)
+if (args.includes('-h') || args.includes('--help')) {
+  console.log(`usage: make bench [B="name ..."]   (or: npx tsx bench/index.ts [name ...])
+
+Each benchmark prints its figure as a ratio against a peer run side by side on this machine.
+With no names, all run in this order:
+${Object.entries(ABOUT).map(([n, a]) => `  ${n.padEnd(10)} ${a}`).join('\n')}`)
+  process.exit(0)
+}
+const unknownFlag = args.find((a) => a.startsWith('-'))
+if (unknownFlag) {
+  console.error(`bench: unknown option ${unknownFlag} (try --help)`)
+  process.exit(2)
+}
+for (const name of args.length ? args : Object.keys(benches)) {
   const b = benches[name]
   if (!b) {
     console.error(`bench: unknown "${name}"; known: ${Object.keys(benches).join(', ')}`)

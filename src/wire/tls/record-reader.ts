@@ -3,7 +3,7 @@
 // maximal record is ever buffered.
 
 import { WireError } from '../bytes.js'
-import { decodeRecord, MAX_RECORD_LENGTH, RECORD_HEADER_LENGTH, type TlsRecord } from './record.js'
+import { decodeRecord, decodeRecordHeader, MAX_RECORD_LENGTH, RECORD_HEADER_LENGTH, type TlsRecord } from './record.js'
 
 export type RecordEvent =
   | { kind: 'record'; record: TlsRecord; offset: number }
@@ -72,6 +72,18 @@ export class RecordReader {
 
   /** Tries one record at the front of `buf`; returns bytes used (0: need more, or stopped). */
   private take(buf: Uint8Array, events: RecordEvent[]): number {
+    // Most chunks end inside a record: with the header here but not the whole record, check the
+    // header (a bad one must stop us now) and wait, without the exception decodeRecord would throw.
+    if (buf.length >= RECORD_HEADER_LENGTH && buf.length < RECORD_HEADER_LENGTH + ((buf[3] << 8) | buf[4])) {
+      try {
+        decodeRecordHeader(buf)
+        return 0
+      } catch (e) {
+        this.stopped = true
+        events.push({ kind: 'error', error: e as WireError, offset: this.offset })
+        return 0
+      }
+    }
     try {
       const { record, used } = decodeRecord(buf)
       events.push({ kind: 'record', record: { ...record, fragment: record.fragment.slice() }, offset: this.offset })
