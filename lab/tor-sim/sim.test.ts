@@ -25,6 +25,8 @@ describe('a Tor network in the simulator', () => {
     const minutes = Number(/^at ([\d.]+) min/.exec(refresh!)?.[1])
     expect(minutes).toBeGreaterThanOrEqual(105)
     expect(minutes).toBeLessThanOrEqual(172)
+    // By then the circuit in use is over 10 minutes dirty: the next request had a fresh one.
+    expect(a.steps.some((s) => s.startsWith('after the refresh: a fresh circuit'))).toBe(true)
     const b = await runTorSim({ seed: 11, log })
     expect(b.ok, b.detail).toBe(true)
     expect(b.traceHash).toBe(a.traceHash)

@@ -191,10 +191,14 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     if (tor.netdir.newMicrodescs !== 1) throw new Error(`refresh fetched ${tor.netdir.newMicrodescs} microdescriptors, not exit2's one`)
     if (served.dirPort !== bootstrapRequests || served.beginDir === 0) throw new Error(`refresh went to ${served.dirPort - bootstrapRequests} DirPort(s), ${served.beginDir} BEGIN_DIR`)
     step(`at ${(net.sched.now() / 60_000).toFixed(1)} min: ${line} (${served.beginDir} BEGIN_DIR requests to the guard, no DirPort)`)
+    // The circuit in use since the crash has been dirty for over 10 minutes (MaxCircuitDirtiness):
+    // the next request gets a fresh circuit, built from the new consensus, and the old one closes.
+    const dirty = tor.openCircuits.find((c) => !c.circuit.closed)!
     const later = (await get(tor, '/')).toString('latin1')
     if (later !== PAGE) throw new Error('page after the directory refresh differs')
     const latest = tor.openCircuits.find((c) => !c.circuit.closed)!
-    step(`after the refresh: ${latest.path.join(' -> ')}`)
+    if (latest.circuit === dirty.circuit || !dirty.circuit.closed) throw new Error(`a circuit dirty for ${(net.sched.now() / 60_000).toFixed(0)} min took a new stream`)
+    step(`after the refresh: a fresh circuit ${latest.path.join(' -> ')} (the one dirty since the crash is closed)`)
     await tor.close()
     return `bootstrap, page, ${bulkBytes} bytes intact, ${exitNick} crashed → new circuit via ${now.path[2]}, new consensus at ${(net.sched.now() / 60_000).toFixed(0)} min (exit2 joined, ${exitNick} left)`
   })()

@@ -42,6 +42,8 @@ export interface TorClientConfig {
   notice?: (line: string) => void
   /** Fetch each next consensus on dir-spec §5.1's schedule (default true). */
   refreshDirectory?: boolean
+  /** How long after its first stream a circuit still takes new ones (default 10 min, as tor). */
+  maxCircuitDirtinessMs?: number
 }
 
 export interface ConnectOptions {
@@ -54,7 +56,15 @@ interface LiveCircuit {
   isolation: string
   exit: RelayTarget & { policyOk: (port: number) => boolean }
   exitRsa: string
+  /** World time its first stream was attached (C tor's timestamp_dirty); unset while unused. */
+  dirtySince?: number
 }
+
+/**
+ * tor's MaxCircuitDirtiness default: a circuit takes new streams for 10 minutes after its first,
+ * then new streams get a fresh circuit, so one circuit does not link a long session's activity.
+ */
+const MAX_CIRCUIT_DIRTINESS_MS = 10 * 60_000
 
 const N_PRIMARY_GUARDS = 3 // guard-spec A.1
 const MAX_ATTEMPTS = 3
@@ -321,8 +331,9 @@ export class TorClient {
 
   private async circuitFor(port: number, isolation: string): Promise<LiveCircuit> {
     if (this.closed) throw new CircuitError('closed', 'client is closed')
+    this.expireDirtyCircuits()
     // A circuit whose exit has since been seen failing is left alone: its own DESTROY may be late.
-    const found = this.circuits.find((c) => !c.circuit.closed && c.isolation === isolation && c.exit.policyOk(port) && !this.badExits.has(c.exitRsa))
+    const found = this.circuits.find((c) => !c.circuit.closed && c.isolation === isolation && c.exit.policyOk(port) && !this.badExits.has(c.exitRsa) && !this.tooDirty(c))
     if (found) return found
     // Requests that arrive together share one build instead of each building a circuit.
     const key = `${isolation}\0${port}`
@@ -331,6 +342,20 @@ export class TorClient {
     const p = this.buildCircuit(port, isolation).finally(() => this.building.delete(key))
     this.building.set(key, p)
     return p
+  }
+
+  private tooDirty(c: LiveCircuit): boolean {
+    return c.dirtySince !== undefined && this.world.now() - c.dirtySince >= (this.config.maxCircuitDirtinessMs ?? MAX_CIRCUIT_DIRTINESS_MS)
+  }
+
+  /** Circuits past their dirtiness with no stream left are closed (their open streams keep theirs). */
+  private expireDirtyCircuits(): void {
+    for (const c of [...this.circuits]) {
+      if (this.tooDirty(c) && c.circuit.streamCount === 0 && !c.circuit.closed) {
+        this.world.trace('tor-client-circuit-expired', { path: c.circuit.hops.map((h) => h.nickname), dirtyMs: this.world.now() - c.dirtySince! })
+        c.circuit.destroy()
+      }
+    }
   }
 
   /** Circuits currently open, for inspection (which exit, which isolation key). */
@@ -354,6 +379,7 @@ export class TorClient {
         continue
       }
       try {
+        live.dirtySince ??= this.world.now()
         return await TorStream.open(this.world, live.circuit, { host, port }, this.config.streamTimeoutMs ?? STREAM_ATTEMPT_TIMEOUT_MS)
       } catch (e) {
         lastError = e
@@ -368,6 +394,7 @@ export class TorClient {
 
   async resolve(hostname: string, opts: ConnectOptions = {}): Promise<ResolvedAnswer[]> {
     const live = await this.circuitFor(80, opts.isolation ?? '')
+    live.dirtySince ??= this.world.now()
     return resolveOnCircuit(this.world, live.circuit, hostname, this.config.streamTimeoutMs)
   }
 
