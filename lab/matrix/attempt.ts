@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls'
 import { labTls } from '../fixtures/index.js'
 import { NetError, type World } from '../../src/net/world.js'
 import { ProxyFront } from '../../src/proxy/front.js'
-import { Planner } from '../../src/proxy/planner.js'
+import { Planner, type PlannerOptions } from '../../src/proxy/planner.js'
 import { strategies } from '../../src/proxy/strategies/index.js'
 import { STRATEGY_NAMES, type StrategyName } from '../../src/proxy/strategy.js'
 import { VerdictStore } from '../../src/proxy/verdict-store.js'
@@ -43,12 +43,12 @@ export const ATTEMPT_DEADLINE_MS = 15_000
 export const PLANNER_ATTEMPT_MS = 2_000
 
 /** A proxy front on the lab's client host, as `sultry proxy --strategy CHOICE` would run it. */
-export function labProxy(lab: MatrixLab, choice: Choice, log?: (line: string) => void): ProxyFront {
+export function labProxy(lab: MatrixLab, choice: Choice, log?: (line: string) => void, stall?: PlannerOptions['stall']): ProxyFront {
   const impls = strategies()
   const world = lab.client.world
   const planner =
     choice === 'auto'
-      ? new Planner({ world, store: new VerdictStore(), strategies: impls, available: STRATEGY_NAMES, attemptTimeoutMs: PLANNER_ATTEMPT_MS, log })
+      ? new Planner({ world, store: new VerdictStore(), strategies: impls, available: STRATEGY_NAMES, attemptTimeoutMs: PLANNER_ATTEMPT_MS, stall, log })
       : undefined
   return new ProxyFront({ world, strategyFor: () => choice, strategies: impls, planner, resolver: lab.resolve, oob: lab.oob, nonTls: 'pass', log })
 }

@@ -7,6 +7,7 @@
 import type { TLSSocket } from 'node:tls'
 import { describe, expect, it } from 'vitest'
 import type { World } from '../../src/net/world.js'
+import type { PlannerOptions } from '../../src/proxy/planner.js'
 import { labProxy, openTls, tunnelPair } from './attempt.js'
 import { matrixLab, type MatrixLab } from './topology.js'
 
@@ -48,10 +49,10 @@ function request(tls: TLSSocket, n: number, thinkMs: number): Promise<void> {
 
 const sleep = (world: World, ms: number) => new Promise<void>((r) => world.setTimer(ms, r))
 
-async function session(seed: number, script: (tls: TLSSocket, world: World) => Promise<void>, onWrite?: (lab: MatrixLab, world: World) => void) {
+async function session(seed: number, script: (tls: TLSSocket, world: World) => Promise<void>, onWrite?: (lab: MatrixLab, world: World) => void, stall?: PlannerOptions['stall']) {
   const lab: MatrixLab = await matrixLab({ seed, serve: thinkingOrigin((w) => onWrite?.(lab, w)) })
   const log: string[] = []
-  const proxy = labProxy(lab, 'auto', (l) => log.push(l))
+  const proxy = labProxy(lab, 'auto', (l) => log.push(l), stall)
   const world = lab.client.world
   const { browserSide, proxySide } = tunnelPair(proxy)
   const done = (async () => {
@@ -93,20 +94,24 @@ describe('stall watch: no freeze where someone chose silence', () => {
     expect(r.stalls).toBe(0)
   })
 
+  // 50 ms into the 40 KiB response (28 ms latency and 1 MB/s on this seed's link: some 20 KB on the way) the path holds the rest, for 6 s.
+  const holdSixSeconds = (lab: MatrixLab, world: World) => {
+    world.setTimer(50, () => lab.net.hold('client', 'blocked'))
+    world.setTimer(50 + 6000, () => lab.net.release('client', 'blocked'))
+  }
+
   it('a path that holds the response mid-record for 6 s is judged at 4 s, and taken back when the bytes come', async () => {
-    const r = await session(
-      1,
-      async (tls) => {
-        await request(tls, 1, 100)
-      },
-      // 50 ms into the 40 KiB response (28 ms latency and 1 MB/s on this seed's link: some 20 KB on the way) the path holds the rest, for 6 s.
-      (lab, world) => {
-        world.setTimer(50, () => lab.net.hold('client', 'blocked'))
-        world.setTimer(50 + 6000, () => lab.net.release('client', 'blocked'))
-      },
-    )
+    const r = await session(1, (tls) => request(tls, 1, 100), holdSixSeconds)
     expect(r.stalls).toBe(1)
     expect(r.log.join('\n')).toMatch(/blocked\.example: throttled on direct: the server stopped inside a TLS record after \d+ B down/)
     expect(r.log.join('\n')).toMatch(/blocked\.example: direct resumed \d+ ms after the stall: not throttled after all/)
+  })
+
+  it('the bounds are the user\'s (sultry proxy --stall-mid-record, --no-stall-watch): 8 s or no watch judges nothing', async () => {
+    for (const stall of [{ midRecordMs: 8000 }, false] as const) {
+      const r = await session(1, (tls) => request(tls, 1, 100), holdSixSeconds, stall)
+      expect(r.stalls, JSON.stringify(stall)).toBe(0)
+      expect(r.log.filter((l) => /throttled|resumed/.test(l))).toEqual([])
+    }
   })
 })

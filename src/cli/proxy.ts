@@ -15,11 +15,12 @@ import { parseHostMap, policyResolver } from '../proxy/resolver.js'
 import { strategies } from '../proxy/strategies/index.js'
 import { isStrategyName } from '../proxy/strategy.js'
 import type { StrategyChoice } from '../proxy/tunnel.js'
+import { STALL_DEFAULTS, type StallOptions } from '../proxy/stall-detector.js'
 import { VerdictStore } from '../proxy/verdict-store.js'
 import type { Command, CommandSpec, ParsedArgs } from './args.js'
 import { UsageError } from './args.js'
 
-const spec: CommandSpec = {
+export const proxySpec: CommandSpec = {
   name: 'proxy',
   summary: 'local HTTP CONNECT + SOCKS5 proxy that gets TLS past SNI censorship',
   usage: 'sultry proxy --listen 127.0.0.1:8080 [--strategy S | --strategy-for HOST=S ...] [--oob HOST:PORT --oob-key FILE --oob-cover-sni NAME --oob-pin SHA256] [--state FILE] [--resolve-locally] [--non-tls pass|refuse]',
@@ -41,6 +42,10 @@ const spec: CommandSpec = {
     { name: 'split-at', type: 'string', value: 'N,N..', help: 'tcp-split cut offsets into the first flight (default: inside the SNI)' },
     { name: 'split-gap', type: 'int', value: 'MS', help: 'tcp-split pause between pieces', default: 10 },
     { name: 'record-split-at', type: 'string', value: 'N,N..', help: 'record-split cut offsets into the handshake message (default: inside the SNI)' },
+    { name: 'stall-mid-record', type: 'int', value: 'MS', help: 'auto: silence inside a server TLS record that counts as a censor freeze', default: STALL_DEFAULTS.midRecordMs },
+    { name: 'stall-unanswered', type: 'int', value: 'MS', help: "auto: silence after the client's first request that counts as a freeze", default: STALL_DEFAULTS.unansweredMs },
+    { name: 'stall-window', type: 'int', value: 'BYTES', help: 'auto: watch only the first BYTES the server sends', default: STALL_DEFAULTS.windowBytes },
+    { name: 'no-stall-watch', type: 'bool', help: 'auto: judge strategies by the handshake only (no throttle detection)' },
     { name: 'status', type: 'bool', help: 'serve GET /status (JSON) on the proxy port' },
     { name: 'quiet', type: 'bool', help: 'no per-connection log lines' },
   ],
@@ -49,6 +54,11 @@ Name resolution: the local resolver is the one a censor poisons, so it is used o
 --resolve-locally. Otherwise, in order: IP literals as is; --map entries; the OOB helper (when --oob
 is given); else the tunnel is refused with "cannot resolve" (HTTP 502 / SOCKS host unreachable).
 oob-relay and oob-resolve always let the helper resolve.
+
+Throttling: with auto, a tunnel whose server bytes stop inside a TLS record (or whose first request
+gets no answer) for max(bound, ${STALL_DEFAULTS.gapFactor}x the longest earlier wait), after the handshake got through, is
+judged "throttled on <strategy>"; the host's next connection tries the next strategy. Raise the
+--stall-* bounds on slow links; --no-stall-watch turns it off.
 
 The proxy answers CONNECT/SOCKS "succeeded" before it connects upstream (it needs the ClientHello
 to apply a strategy); when no strategy gets through, the tunnel is closed (curl: SSL_ERROR_SYSCALL
@@ -65,6 +75,21 @@ export function parseListen(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s.replace(/^oob:\/\//, ''))
   if (!m || Number(m[3]) > 65535) throw new UsageError(`bad address "${s}" (want HOST:PORT)`)
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) }
+}
+
+/** The planner's stall-watch bounds from the --stall-* flags; false with --no-stall-watch. */
+export function stallFlags(f: ParsedArgs['flags']): Omit<StallOptions, 'tls13'> | false {
+  if (f['no-stall-watch']) return false
+  const bounded = (name: string, min: number, max: number): number => {
+    const v = Number(f[name])
+    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name}: want ${min}..${max}, got ${String(f[name])}`)
+    return v
+  }
+  return {
+    midRecordMs: bounded('stall-mid-record', 100, 600_000),
+    unansweredMs: bounded('stall-unanswered', 100, 600_000),
+    windowBytes: bounded('stall-window', 1024, 64 << 20),
+  }
 }
 
 function cuts(s: unknown): number[] | undefined {
@@ -130,7 +155,7 @@ async function run(args: ParsedArgs): Promise<number> {
   )
   const all = strategies({ tcpSplit: { cuts: cuts(f['split-at']), gapMs: Number(f['split-gap']) }, recordSplit: { cuts: cuts(f['record-split-at']) } })
   const available = DEFAULT_ORDER.filter((s) => oob || (s !== 'oob-relay' && s !== 'oob-resolve'))
-  const planner = new Planner({ world, store, strategies: all, available, attemptTimeoutMs: Number(f['attempt-timeout']), ttlMs: Number(f.ttl) * 1000, log })
+  const planner = new Planner({ world, store, strategies: all, available, attemptTimeoutMs: Number(f['attempt-timeout']), ttlMs: Number(f.ttl) * 1000, stall: stallFlags(f), log })
   const front = new ProxyFront({
     world,
     strategyFor: (h) => perHost.get(h.toLowerCase()) ?? fallback,
@@ -154,5 +179,5 @@ async function run(args: ParsedArgs): Promise<number> {
   return 0
 }
 
-const command: Command = { spec, run }
+const command: Command = { spec: proxySpec, run }
 export default command

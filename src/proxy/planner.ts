@@ -25,8 +25,8 @@ export interface PlannerOptions {
   attemptTimeoutMs?: number
   /** How long a verdict is trusted (default 6 h). */
   ttlMs?: number
-  /** Bounds of the stall watch on a tunnel the planner chose (stall-detector.ts defaults). */
-  stall?: Omit<StallOptions, 'tls13'>
+  /** Bounds of the stall watch on a tunnel the planner chose (stall-detector.ts defaults); false: no watch. */
+  stall?: Omit<StallOptions, 'tls13'> | false
   log?(line: string): void
 }
 
@@ -51,9 +51,9 @@ export class Planner {
     this.timeoutMs = o.attemptTimeoutMs ?? 5000
   }
 
-  /** The stall watch's bounds for tunnels this planner chose. */
-  get stallOptions(): Omit<StallOptions, 'tls13'> {
-    return this.o.stall ?? {}
+  /** The stall watch's bounds for tunnels this planner chose; undefined: tunnels are not watched. */
+  get stallOptions(): Omit<StallOptions, 'tls13'> | undefined {
+    return this.o.stall === false ? undefined : (this.o.stall ?? {})
   }
 
   /** The order to try for `host` now: a remembered winner first, remembered failures skipped. */

@@ -165,9 +165,10 @@ export async function runTunnel(cfg: TunnelConfig, client: Conn, target: Target,
   // The planner judged by the handshake; a censor that freezes the transfer after it is caught
   // here, and the verdict moves the host's next connection (this one cannot be moved).
   let stallWatch: StallWatch | undefined
-  if (watched && cfg.planner) {
+  const stallOptions = cfg.planner?.stallOptions
+  if (watched && cfg.planner && stallOptions) {
     const planner = cfg.planner
-    stallWatch = watchStall(cfg.world, client, upstream, serverBytes, { ...planner.stallOptions, tls13 }, {
+    stallWatch = watchStall(cfg.world, client, upstream, serverBytes, { ...stallOptions, tls13 }, {
       stalled: (s) => {
         cfg.stats.stalls++
         planner.noteStall(target.host, used, s)
