@@ -4,7 +4,8 @@
 // recipe ../shared/tools/tor-testnet.md; this is lab code, so it uses the real clock and processes.
 
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, appendFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, appendFileSync, unlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import * as http from 'node:http'
 import * as net from 'node:net'
 import { join, resolve } from 'node:path'
@@ -151,15 +152,53 @@ export async function stopRecorded(dir: string, log: (l: string) => void = () =>
   return killed.length
 }
 
-/** A 100-port block on 127.0.0.1 with every port free, starting at a pid-dependent offset. */
+/**
+ * Claims the 100-port block at `base` for this process: a claim file in the temp directory made
+ * with O_EXCL, taken over only when the process that wrote it is gone. Test files run in parallel
+ * processes; without a claim two of them can find the same block free and both start tor on it.
+ */
+function claimBlock(base: number): boolean {
+  const file = join(tmpdir(), `sultry-testnet-ports-${base}.claim`)
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' })
+    return true
+  } catch {
+    const holder = Number(readFileSync(file, 'utf8'))
+    if (holder === process.pid) return true
+    try {
+      if (Number.isInteger(holder) && holder > 0) {
+        process.kill(holder, 0)
+        return false // its owner is alive
+      }
+    } catch {
+      /* owner gone: take the block over */
+    }
+    writeFileSync(file, String(process.pid))
+    return true
+  }
+}
+
+/** Gives the block back, if this process holds it. */
+export function releaseBlock(base: number): void {
+  const file = join(tmpdir(), `sultry-testnet-ports-${base}.claim`)
+  try {
+    if (Number(readFileSync(file, 'utf8')) === process.pid) unlinkSync(file)
+  } catch {
+    /* never claimed */
+  }
+}
+
+/** A 100-port block on 127.0.0.1 with every port free and claimed by us, starting at a pid-dependent offset. */
 export async function findFreeBlock(): Promise<number> {
   const blocks = 90
   const start = (process.pid * 7) % blocks
   for (let i = 0; i < blocks; i++) {
     const base = 21000 + ((start + i) % blocks) * 100
+    if (!claimBlock(base)) continue
     let free = true
     for (let p = base; p < base + 100 && free; p++) free = await portFree(p)
     if (free) return base
+    releaseBlock(base)
   }
   throw new Error('no free 100-port block between 21000 and 29999')
 }
@@ -276,7 +315,10 @@ export async function startTestnet(dirIn: string, opts: TestnetOptions = {}): Pr
   for (const { nick, role } of NODES) writeFileSync(join(nodeDir(nick), 'torrc'), torrcFor(nick, role, ctx))
 
   const pids: Array<{ nick: string; pid: number }> = []
-  const stop = () => stopRecorded(dir, log)
+  const stop = async () => {
+    await stopRecorded(dir, log)
+    if (opts.basePort === 'auto') releaseBlock(base)
+  }
   const launch = async (nicks: string[]) => {
     await Promise.all(
       nicks.map(

@@ -29,7 +29,8 @@ import { makeLabCa } from '../peers/pki.js'
 import { startNginxFront, type NginxFront } from './nginx.js'
 import { stopChild } from '../peers/process.js'
 
-const BASE = 25700
+/** The port block the testnet claimed (B+80.. are free for this test's own servers). */
+let BASE = 0
 const NAME = 'webtunnel.lab.test'
 const SECRET = '/d2VidHVubmVsLWxhYg'
 const REPO = resolve(new URL('../..', import.meta.url).pathname)
@@ -87,9 +88,10 @@ async function waitForLog(file: string, text: string | RegExp, ms: number): Prom
 beforeAll(async () => {
   const t0 = Date.now()
   writeFileSync(join(dir, 'empty'), '')
+  net = await startTestnet(join(dir, 'net'), { basePort: 'auto' })
+  BASE = net.basePort
   page = http.createServer((q, r) => r.end(q.url === '/big' ? BIG : PAGE))
   await new Promise<void>((r) => page.listen(testServerPort(BASE), '127.0.0.1', r))
-  net = await startTestnet(join(dir, 'net'), { basePort: BASE })
   timings.testnet = Date.now() - t0
   const pki = makeLabCa(dir, { names: [NAME], ips: ['127.0.0.1'] })
   const ptPort = testServerPort(BASE, 3)

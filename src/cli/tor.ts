@@ -19,7 +19,7 @@ const spec: CommandSpec = {
     { name: 'testnet', type: 'string', value: 'DIR', help: 'use the private network lab/tor-testnet started in DIR (its network.json); implies test-network path rules' },
     { name: 'bridge', type: 'list', value: 'LINE', help: 'a bridge line to use as first hop (repeat): "IP:PORT FINGERPRINT", or "webtunnel [2001:db8::…]:443 FINGERPRINT url=… [servername=…] [cert=…]"' },
     { name: 'ca', type: 'string', value: 'FILE', help: "PEM CA for a webtunnel bridge's HTTPS front (default: the system roots; cert= in the line pins instead)" },
-    { name: 'cache', type: 'string', value: 'DIR', help: 'directory cache; reused while the consensus is valid, rewritten at each refresh' },
+    { name: 'cache', type: 'string', value: 'DIR', help: 'state directory: the directory cache (reused while the consensus is valid, rewritten at each refresh) and guards.json, the entry guards kept across runs' },
   ],
   details: `Bootstrap progress goes to stderr as "Bootstrapped N% (phase)". After bootstrap the client
 fetches each next consensus when dir-spec §5.1 says (a random time after fresh-until, well before

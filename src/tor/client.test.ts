@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as http from 'node:http'
 import * as net from 'node:net'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -163,19 +163,25 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
     }
   })
 
-  it('a warm bootstrap reuses the directory cache', async () => {
+  it('a warm bootstrap reuses the directory cache and the guards chosen before', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'sultry-torcache-'))
     try {
       const times: number[] = []
       const froms: string[] = []
+      const guards: string[][] = []
       for (let i = 0; i < 2; i++) {
         const t = Date.now()
         const c = await TorClient.create(world, { authorities: tn.authorities, testingNetwork: true, cacheDir })
         times.push(Date.now() - t)
         froms.push(c.netdir.from)
+        guards.push(c.primaryGuardNames)
         await c.close()
       }
       expect(froms).toEqual(['network', 'cache'])
+      // guard-spec: the guards persist across runs (same ones, same order), in cacheDir/guards.json.
+      expect(guards[0].length).toBe(3)
+      expect(guards[1]).toEqual(guards[0])
+      expect(JSON.parse(readFileSync(join(cacheDir, 'guards.json'), 'utf8')).guards).toHaveLength(3)
       console.log(`bootstrap cold ${times[0]} ms, warm (cached directory) ${times[1]} ms`)
     } finally {
       rmSync(cacheDir, { recursive: true, force: true })

@@ -7,6 +7,8 @@
 // A stream whose circuit dies (exit killed, DESTROY, TRUNCATED) is retried on a new circuit; an
 // END from the exit about the target itself (refused, resolve failed …) is the answer, not retried.
 
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Timer, World } from '../net/world.js'
 import { toHex } from '../wire/bytes.js'
 import { EndReason, type ResolvedAnswer } from '../wire/tor/relay-msg.js'
@@ -20,6 +22,7 @@ import { policyAllowsPort } from './dir/microdesc.js'
 import { formatDirTime } from './dir/netdoc.js'
 import { refreshRetryMs, refreshTime, uniformFromBytes } from './dir/refresh-schedule.js'
 import { RelayMarks } from './path/relay-marks.js'
+import { GuardStateError, formatGuardState, newGuard, parseGuardState, reconcileGuards, type GuardRecord } from './path/guard-state.js'
 import { CircuitError, StreamError } from './errors.js'
 import { PathError, chooseExit, choosePath, weightedChoice, relayWeight } from './path/path.js'
 import { TorStream, resolveOnCircuit } from './stream/stream.js'
@@ -71,6 +74,9 @@ const MAX_ATTEMPTS = 3
 /** Like C tor's CircuitStreamTimeout floor: a BEGIN unanswered this long moves to another circuit. */
 const STREAM_ATTEMPT_TIMEOUT_MS = 15_000
 
+const usableGuard = (r: NetRelay): boolean => r.flags.has('Guard') && r.flags.has('Running') && r.flags.has('Valid')
+const guardId = (r: NetRelay): string => toHex(r.rsaId).toUpperCase()
+
 const targetOf = (r: NetRelay): RelayTarget => ({ host: r.address, port: r.orPort, rsaId: r.rsaId, ed25519Id: r.md.ed25519Id, ntorOnionKey: r.md.ntorOnionKey, nickname: r.nickname })
 
 export class TorClient {
@@ -79,6 +85,10 @@ export class TorClient {
   /** Circuit builds in flight, by isolation key and port. */
   private readonly building = new Map<string, Promise<LiveCircuit>>()
   private primaryGuards: NetRelay[] = []
+  /** Guards chosen so far, in order of preference; saved in cacheDir/guards.json. */
+  private guardRecords: GuardRecord[] = []
+  /** The guard file's text as last read or written. */
+  private savedGuards = ''
   private bridgeTargets: RelayTarget[] = []
   /** Exits seen failing (circuit died under a stream); avoided for new circuits for a while. */
   private readonly badExits: RelayMarks
@@ -116,20 +126,14 @@ export class TorClient {
         bridgeChannels.push(channel)
       }
       // A bridge user asks its bridge for the directory, never the authorities.
-      const first = bridgeTargets[0]
-      const ch = bridgeChannels[0]
-      source = async () => {
-        const circ = await Circuit.buildFast(world, ch, first)
-        const s = await TorStream.open(world, circ, 'dir')
-        s.on('close', () => circ.destroy())
-        return s
-      }
+      source = () => oneHopDirStream(world, bridgeChannels[0], bridgeTargets[0])
     }
     const netdir = await dir.load(source)
     const missing = missingRequiredProtocols(netdir.consensus.requiredClientProtocols)
     if (missing.length) throw new Error(`the consensus requires protocols this client lacks: ${missing.join(' ')}`)
     const client = new TorClient(world, config, authorities, dir, netdir)
     client.bridgeTargets = bridgeTargets
+    client.loadGuards()
     bridgeChannels.forEach((ch, i) => client.channels.set(toHex(bridgeTargets[i].rsaId), Promise.resolve(ch)))
     progress(85, `directory: ${netdir.relays.length} relays (${netdir.from}); building a circuit`)
     const circ = await client.circuitFor(80, '')
@@ -192,10 +196,7 @@ export class TorClient {
       const target = bridge ?? (guard && targetOf(guard))
       if (!target) return viaAuthorities()
       try {
-        const circ = await Circuit.buildFast(this.world, await this.channelTo(target), target)
-        const s = await TorStream.open(this.world, circ, 'dir')
-        s.on('close', () => circ.destroy())
-        return s
+        return await oneHopDirStream(this.world, await this.channelTo(target), target)
       } catch (e) {
         if (bridge) throw e
         return viaAuthorities()
@@ -208,11 +209,8 @@ export class TorClient {
     const before = this.netdir
     this.netdir = next
     const byId = new Map(next.relays.map((r) => [toHex(r.rsaId), r]))
-    // Primary guards keep their place while the consensus still calls them usable guards.
-    this.primaryGuards = this.primaryGuards.flatMap((g) => {
-      const now = byId.get(toHex(g.rsaId))
-      return now && now.flags.has('Guard') && now.flags.has('Running') && now.flags.has('Valid') ? [now] : []
-    })
+    // Kept guards keep their place while the consensus still calls them usable guards.
+    this.syncGuards()
     const old = new Set(before.relays.map((r) => toHex(r.rsaId)))
     const joined = next.relays.filter((r) => !old.has(toHex(r.rsaId))).length
     const left = before.relays.filter((r) => !byId.has(toHex(r.rsaId))).length
@@ -248,17 +246,61 @@ export class TorClient {
 
   private guardsFor(exit: NetRelay): NetRelay[] {
     const weights = this.netdir.consensus.bandwidthWeights
-    const guards = this.netdir.relays.filter((r) => r.flags.has('Guard') && r.flags.has('Running') && r.flags.has('Valid'))
+    const guards = this.netdir.relays.filter(usableGuard)
     while (this.primaryGuards.length < Math.min(N_PRIMARY_GUARDS, guards.length)) {
+      const known = new Set(this.guardRecords.map((g) => g.id))
       const g = weightedChoice(
         this.world,
-        guards.filter((r) => !this.primaryGuards.includes(r)),
+        guards.filter((r) => !known.has(guardId(r))),
         (r) => relayWeight(r, 'guard', weights),
       )
       if (!g) break
-      this.primaryGuards.push(g)
+      this.guardRecords.push(newGuard(guardId(g), this.world.now(), uniformFromBytes(this.world.random(4))))
+      this.syncGuards()
     }
     return this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(exit.rsaId))
+  }
+
+  /** Guards kept from an earlier run (cacheDir/guards.json), reconciled with the directory in use. */
+  private loadGuards(): void {
+    const file = this.guardFile()
+    if (file && existsSync(file)) {
+      try {
+        this.savedGuards = readFileSync(file, 'utf8')
+        this.guardRecords = parseGuardState(this.savedGuards)
+      } catch (e) {
+        if (!(e instanceof GuardStateError)) throw e
+        this.notice(`${file}: ${e.message}; choosing guards afresh`)
+      }
+    }
+    this.syncGuards()
+  }
+
+  /**
+   * Primary guards are the first N_PRIMARY_GUARDS kept guards the consensus lists as usable, in
+   * the order they were chosen; the records are saved whenever they change.
+   */
+  private syncGuards(): void {
+    const byId = new Map(this.netdir.relays.filter(usableGuard).map((r) => [guardId(r), r]))
+    this.guardRecords = reconcileGuards(this.guardRecords, (id) => byId.has(id), this.world.now())
+    this.primaryGuards = this.guardRecords.flatMap((g) => byId.get(g.id) ?? []).slice(0, N_PRIMARY_GUARDS)
+    const text = formatGuardState(this.guardRecords)
+    const file = this.guardFile()
+    if (file && text !== this.savedGuards) {
+      mkdirSync(dirname(file), { recursive: true })
+      writeFileSync(`${file}.tmp`, text)
+      renameSync(`${file}.tmp`, file)
+      this.savedGuards = text
+    }
+  }
+
+  private guardFile(): string | undefined {
+    return this.config.cacheDir && !this.bridgeTargets.length ? join(this.config.cacheDir, 'guards.json') : undefined
+  }
+
+  /** Nicknames of the primary guards, in order of preference (for inspection). */
+  get primaryGuardNames(): string[] {
+    return this.primaryGuards.map((g) => g.nickname)
   }
 
   /** Exit by port policy, then guard (or bridge), then middle, all from `relays`. Throws PathError. */
@@ -322,8 +364,9 @@ export class TorClient {
         const failed = e instanceof CircuitError ? (e.failedHop ?? 0) : 0
         const down = path[Math.min(failed, path.length - 1)]
         this.downRelays.add(toHex(down.rsaId))
+        // A primary guard that failed stays primary (guard-spec): it is skipped while marked down
+        // and tried again after the mark fades, like C tor's 10-minute primary-guard retry.
         this.world.trace('tor-client-build-failed', { path: path.map((p) => p.nickname), down: down.nickname, why: (e as Error).message })
-        if (failed === 0) this.primaryGuards = this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(down.rsaId))
       }
     }
     throw lastError instanceof Error ? lastError : new CircuitError('handshake', 'could not build a circuit')
@@ -405,6 +448,14 @@ export class TorClient {
     for (const p of this.channels.values()) p.then((ch) => ch.close(), () => {})
     this.channels.clear()
   }
+}
+
+/** A BEGIN_DIR stream on a one-hop CREATE_FAST circuit (how clients ask their guard or bridge for directory documents). */
+async function oneHopDirStream(world: World, ch: Channel, target: RelayTarget): Promise<TorStream> {
+  const circ = await Circuit.buildFast(world, ch, target)
+  const s = await TorStream.open(world, circ, 'dir')
+  s.on('close', () => circ.destroy())
+  return s
 }
 
 /** END reasons that say "this exit, not that target" (tor retries these elsewhere, too). */
