@@ -199,6 +199,7 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     const latest = tor.openCircuits.find((c) => !c.circuit.closed)!
     if (latest.circuit === dirty.circuit || !dirty.circuit.closed) throw new Error(`a circuit dirty for ${(net.sched.now() / 60_000).toFixed(0)} min took a new stream`)
     step(`after the refresh: a fresh circuit ${latest.path.join(' -> ')} (the one dirty since the crash is closed)`)
+    step(`status: ${tor.statusLine()}`)
     await tor.close()
     return `bootstrap, page, ${bulkBytes} bytes intact, ${exitNick} crashed → new circuit via ${now.path[2]}, new consensus at ${(net.sched.now() / 60_000).toFixed(0)} min (exit2 joined, ${exitNick} left)`
   })()

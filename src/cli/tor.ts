@@ -1,7 +1,9 @@
 // `sultry tor`: the from-scratch Tor client behind a local SOCKS5/SOCKS4a/HTTP CONNECT port.
 // Thin: the work is in src/tor/client.ts and src/tor/socks-front.ts.
 
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { liveWorld } from '../net/live/world.js'
 import { TorClient } from '../tor/client.js'
@@ -19,14 +21,29 @@ const spec: CommandSpec = {
     { name: 'testnet', type: 'string', value: 'DIR', help: 'use the private network lab/tor-testnet started in DIR (its network.json); implies test-network path rules' },
     { name: 'bridge', type: 'list', value: 'LINE', help: 'a bridge line to use as first hop (repeat): "IP:PORT FINGERPRINT", or "webtunnel [2001:db8::…]:443 FINGERPRINT url=… [servername=…] [cert=…]"' },
     { name: 'ca', type: 'string', value: 'FILE', help: "PEM CA for a webtunnel bridge's HTTPS front (default: the system roots; cert= in the line pins instead)" },
-    { name: 'cache', type: 'string', value: 'DIR', help: 'state directory: the directory cache (reused while the consensus is valid, rewritten at each refresh) and guards.json, the entry guards kept across runs' },
+    { name: 'cache', type: 'string', value: 'DIR', help: 'state directory: the directory cache (reused while the consensus is valid, rewritten at each refresh) and guards.json, the entry guards kept across runs (default: see below)' },
+    { name: 'no-cache', type: 'bool', help: 'keep nothing on disk: fetch the directory and choose new guards on every start' },
   ],
   details: `Bootstrap progress goes to stderr as "Bootstrapped N% (phase)". After bootstrap the client
 fetches each next consensus when dir-spec §5.1 says (a random time after fresh-until, well before
 valid-until) from its guard or bridge, asking only for microdescriptors it lacks, and says so on
 stderr ("sultry tor: directory: ..."); --cache keeps the latest. SOCKS username/password are
 stream isolation keys: different credentials never share a circuit. There are no built-in public
-authorities: give --dir-authority lines or --testnet.`,
+authorities: give --dir-authority lines or --testnet.
+
+Status: kill -USR1 <pid> prints one line (consensus times and next fetch, guards, circuits, streams).
+
+State: without --cache, a --testnet client keeps its state in DIR/sultry-tor-cache, any other in
+$XDG_CACHE_HOME/sultry/tor-<hash of the authority set> (~/.cache when XDG_CACHE_HOME is unset), so
+two networks never share guards or directory documents. Keeping guards across runs is what makes
+them guards (guard-spec); --no-cache gives that up.`,
+}
+
+/** Where a client keeps its state when --cache is not given: one directory per authority set. */
+export function defaultStateDir(authorities: string[], testnet: string | undefined, env = process.env): string {
+  if (testnet) return join(testnet, 'sultry-tor-cache')
+  const set = createHash('sha256').update([...authorities].map((a) => a.trim()).sort().join('\n')).digest('hex').slice(0, 12)
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'sultry', `tor-${set}`)
 }
 
 const command: Command = {
@@ -55,22 +72,27 @@ const command: Command = {
         throw new UsageError(`--bridge: ${e instanceof Error ? e.message : String(e)}`)
       }
     }
+    const cacheDir = args.flags['no-cache'] ? undefined : ((args.flags['cache'] as string | undefined) ?? defaultStateDir(authorities, testnet))
+    process.stderr.write(`sultry tor: ${cacheDir ? `state in ${cacheDir}` : 'no state kept on disk (--no-cache)'}\n`)
     const started = Date.now()
     const tor = await TorClient.create(world, {
       authorities,
       bridges,
-      cacheDir: args.flags['cache'] as string | undefined,
+      cacheDir,
       testingNetwork: testing,
       progress: (p, phase) => process.stderr.write(`Bootstrapped ${p}% (${phase}) [${Date.now() - started} ms]\n`),
       notice: (line) => process.stderr.write(`sultry tor: ${line}\n`),
     })
     const front = await startSocksFront(world, tor, Number(m[2]), m[1])
     process.stderr.write(`sultry tor: SOCKS5 / SOCKS4a / HTTP CONNECT on ${front.host}:${front.port}\n`)
+    const status = () => process.stderr.write(`sultry tor: ${tor.statusLine()}\n`)
+    process.on('SIGUSR1', status)
     await new Promise<void>((resolve) => {
       const stop = () => resolve()
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+    process.off('SIGUSR1', status)
     await front.close()
     await tor.close()
     return 0

@@ -202,6 +202,16 @@ describe('TorClient + SOCKS front against tor 0.4.9', () => {
       expect(stderr).toMatch(/Bootstrapped 100% \(done/)
       const r = await curl(['--socks5-hostname', `127.0.0.1:${port}`, `http://127.0.0.1:${PAGE_PORT}/`])
       expect(r.out.toString(), stderr).toBe('hello from the lab through sultry tor\n')
+      // With no --cache, a --testnet client keeps its state beside the network: directory and guards.
+      const state = join(tn.dir, 'sultry-tor-cache')
+      expect(stderr).toContain(`sultry tor: state in ${state}`)
+      expect(JSON.parse(readFileSync(join(state, 'guards.json'), 'utf8')).guards.length).toBeGreaterThan(0)
+      expect(readFileSync(join(state, 'consensus-microdesc'), 'latin1')).toMatch(/^network-status-version 3 microdesc/)
+      // SIGUSR1: one status line.
+      child.kill('SIGUSR1')
+      const statusRe = /sultry tor: consensus valid-after [\d-]+ [\d:]+ \(fresh until .*next fetch .*\), 7 relays; guards \S+ \S+ \S+; [1-9]\d* circuits, \d+ streams\n/
+      for (const until = Date.now() + 5000; !statusRe.test(stderr) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50))
+      expect(stderr).toMatch(statusRe)
     } finally {
       await stopChild(child)
     }

@@ -97,6 +97,7 @@ export class TorClient {
   private closed = false
   private refreshTimer: Timer | undefined
   private refreshing: Promise<boolean> | undefined
+  private nextRefreshAt: number | undefined
 
   private constructor(
     private readonly world: World,
@@ -152,6 +153,7 @@ export class TorClient {
     const now = this.world.now()
     const at = retryMs !== undefined ? now + retryMs : refreshTime(this.netdir.consensus, uniformFromBytes(this.world.random(4)))
     this.world.trace('tor-client-refresh-scheduled', { inMs: Math.max(0, at - now) })
+    this.nextRefreshAt = Math.max(now, at)
     this.refreshTimer = this.world.setTimer(Math.max(0, at - now), () => void this.refreshDirectory())
   }
 
@@ -287,15 +289,33 @@ export class TorClient {
     const text = formatGuardState(this.guardRecords)
     const file = this.guardFile()
     if (file && text !== this.savedGuards) {
-      mkdirSync(dirname(file), { recursive: true })
-      writeFileSync(`${file}.tmp`, text)
-      renameSync(`${file}.tmp`, file)
       this.savedGuards = text
+      try {
+        mkdirSync(dirname(file), { recursive: true })
+        writeFileSync(`${file}.tmp`, text)
+        renameSync(`${file}.tmp`, file)
+      } catch (e) {
+        // A state directory we cannot write costs persistence, not the circuit being built.
+        this.notice(`cannot save guards to ${file}: ${(e as Error).message}`)
+      }
     }
   }
 
   private guardFile(): string | undefined {
     return this.config.cacheDir && !this.bridgeTargets.length ? join(this.config.cacheDir, 'guards.json') : undefined
+  }
+
+  /** One line for a user asking what the client is doing (sultry tor prints it on SIGUSR1). */
+  statusLine(): string {
+    const c = this.netdir.consensus
+    const open = this.circuits.filter((l) => !l.circuit.closed)
+    const streams = open.reduce((n, l) => n + l.circuit.streamCount, 0)
+    const next = this.nextRefreshAt !== undefined ? `, next fetch ${formatDirTime(this.nextRefreshAt)}` : ''
+    return (
+      `consensus valid-after ${formatDirTime(c.validAfter)} (fresh until ${formatDirTime(c.freshUntil)}, valid until ${formatDirTime(c.validUntil)}${next}), ` +
+      `${this.netdir.relays.length} relays; ${this.bridgeTargets.length ? `bridges ${this.bridgeTargets.map((b) => b.nickname ?? b.host).join(' ')}` : `guards ${this.primaryGuardNames.join(' ') || '-'}`}; ` +
+      `${open.length} circuits, ${streams} streams`
+    )
   }
 
   /** Nicknames of the primary guards, in order of preference (for inspection). */
