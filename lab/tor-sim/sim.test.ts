@@ -27,6 +27,8 @@ describe('a Tor network in the simulator', () => {
     expect(minutes).toBeLessThanOrEqual(172)
     // By then the circuit in use is over 10 minutes dirty: the next request had a fresh one.
     expect(a.steps.some((s) => s.startsWith('after the refresh: a fresh circuit'))).toBe(true)
+    // A user with only a bridge line: everything through bridge0, no authority asked.
+    expect(a.steps.find((s) => s.startsWith('bridge user:'))).toMatch(/^bridge user: [1-9]\d* directory requests to bridge0 .*none to an authority; page through bridge0 -> /)
     const b = await runTorSim({ seed: 11, log })
     expect(b.ok, b.detail).toBe(true)
     expect(b.traceHash).toBe(a.traceHash)

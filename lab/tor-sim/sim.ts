@@ -1,21 +1,23 @@
 // A whole Tor network in the simulated network (issue #4, item 8): three directory authorities
-// serving a consensus signed with keys they generated, seven onion routers (two guards that are
-// also directory caches, two middles, three exits) with generated identities, a web server, and our
-// TorClient. Links segment and jitter as the seed says. The client bootstraps over the authorities'
+// serving a consensus signed with keys they generated, eight onion routers (two guards that are
+// also directory caches, two middles, three exits, one unlisted bridge) with generated identities,
+// a web server, and our TorClient. Links segment and jitter as the seed says. The client bootstraps over the authorities'
 // DirPorts, fetches a page, downloads a seeded number of bytes (SENDMEs on both levels), then the
 // exit of its circuit crashes and the next request must succeed on a new circuit through another
 // exit. An hour in, the authorities publish the next consensus (the crashed exit gone, a third exit
 // listed); the client must fetch it from its guard on dir-spec §5.1's schedule — virtual time makes
-// those hours cost nothing. Every key, choice and delay comes from the seed, so the same seed gives
-// the same trace hash.
+// those hours cost nothing. Last, a second user bootstraps through the bridge alone (its own
+// descriptor and the directory over BEGIN_DIR, no authority asked) and fetches the page. Every key,
+// choice and delay comes from the seed, so the same seed gives the same trace hash.
 
 import { createHash } from 'node:crypto'
 import { SimNetwork } from '../../src/net/sim/network.js'
 import { SimError } from '../../src/net/sim/scheduler.js'
 import { tapNetwork } from '../../src/net/sim/tap.js'
 import type { Conn, World } from '../../src/net/world.js'
+import { toHex } from '../../src/wire/bytes.js'
 import { TorClient } from '../../src/tor/client.js'
-import { buildDirectoryDocs, dirAuthorityLine, generateAuthorityKeys, serveDirPort, serveDirectoryRequest, type AuthorityKeys, type DirRelayEntry } from '../../src/tor/relay/dir-docs.js'
+import { buildDirectoryDocs, dirAuthorityLine, generateAuthorityKeys, serveDirPort, serveDirectoryRequest, serverDescriptor, type AuthorityKeys, type DirRelayEntry } from '../../src/tor/relay/dir-docs.js'
 import { generateRelayKeys, type RelayKeys } from '../../src/tor/relay/keys.js'
 import { OnionRouter } from '../../src/tor/relay/onion-router.js'
 import type { Scenario, ScenarioOptions, ScenarioResult } from '../scenario.js'
@@ -41,8 +43,11 @@ const RELAYS: RelaySpec[] = [
   { nickname: 'exit1', address: '10.0.4.2', flags: ['Exit'], exit: true },
   // Runs from the start but is listed only from the second consensus on (valid-after 1 h).
   { nickname: 'exit2', address: '10.0.4.3', flags: ['Exit'], exit: true },
+  // Never listed: reached only through its bridge line, it serves its own descriptor and the directory.
+  { nickname: 'bridge0', address: '10.0.2.9', flags: [], exit: false },
 ]
 const LATE = new Set(['exit2'])
+const BRIDGE = 'bridge0'
 const HOUR = 3_600_000
 const AUTHS = [
   { nickname: 'auth0', address: '10.0.1.1' },
@@ -102,11 +107,12 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     opts.log(`  tor-sim: ${s}`)
   }
   const client = net.addHost('client', '10.0.0.1')
+  const bridgeUser = net.addHost('bridge-user', '10.0.0.2')
   const authHosts = AUTHS.map((a) => net.addHost(a.nickname, a.address))
   const relayHosts = RELAYS.map((r) => net.addHost(r.nickname, r.address))
   const web = net.addHost(WEB.host, WEB.address)
   // Every pair may talk (client to authorities and guards, relays to relays, exits to the web).
-  const all = [client, ...authHosts, ...relayHosts, web]
+  const all = [client, bridgeUser, ...authHosts, ...relayHosts, web]
   for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) net.link(all[i].name, all[j].name)
   const tap = opts.pcap ? await tapNetwork(net, opts.pcap) : undefined
 
@@ -131,9 +137,10 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     bandwidth: 1000,
     exitPorts: r.exit ? 'accept 1-65535' : undefined,
   }))
-  let docs = buildDirectoryDocs(authKeys, entries.filter((e) => !LATE.has(e.nickname)), { validAfterMs: 0 })
+  const listed = entries.filter((e) => e.nickname !== BRIDGE)
+  let docs = buildDirectoryDocs(authKeys, listed.filter((e) => !LATE.has(e.nickname)), { validAfterMs: 0 })
   // Who answered directory requests: the authorities' DirPorts, and the guards as caches (BEGIN_DIR).
-  const served = { dirPort: 0, beginDir: 0 }
+  const served = { dirPort: 0, beginDir: 0, bridge: 0 }
   for (const h of authHosts) {
     await serveDirPort(h.world, DIR_PORT, () => {
       served.dirPort++
@@ -143,7 +150,12 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
   const routers = new Map<string, OnionRouter>()
   for (let i = 0; i < RELAYS.length; i++) {
     const r = RELAYS[i]
-    const dirRequest = r.flags.includes('Guard') ? (path: string) => (served.beginDir++, serveDirectoryRequest(docs, path)) : undefined
+    const dirRequest =
+      r.nickname === BRIDGE
+        ? (path: string) => (served.bridge++, path === '/tor/server/authority' ? { status: 200, body: serverDescriptor(relayKeys[i], entries[i], net.sched.now()) } : serveDirectoryRequest(docs, path))
+        : r.flags.includes('Guard')
+          ? (path: string) => (served.beginDir++, serveDirectoryRequest(docs, path))
+          : undefined
     routers.set(r.nickname, await OnionRouter.start(relayHosts[i].world, { keys: relayKeys[i], orPort: OR_PORT, address: r.address, exit: r.exit ? {} : undefined, dirRequest }))
   }
   await serveWeb(web.world, bulk)
@@ -180,7 +192,7 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     // guard, asking only for exit2's microdescriptor.
     const published = new Promise<void>((r) =>
       authHosts[0].world.setTimer(HOUR - net.sched.now(), () => {
-        docs = buildDirectoryDocs(authKeys, entries.filter((e) => e.nickname !== exitNick), { validAfterMs: HOUR })
+        docs = buildDirectoryDocs(authKeys, listed.filter((e) => e.nickname !== exitNick), { validAfterMs: HOUR })
         r()
       }),
     )
@@ -190,6 +202,7 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     if (tor.netdir.consensus.validAfter !== HOUR || names.has(exitNick) || !names.has('exit2')) throw new Error(`refreshed directory is not the new one: ${line}`)
     if (tor.netdir.newMicrodescs !== 1) throw new Error(`refresh fetched ${tor.netdir.newMicrodescs} microdescriptors, not exit2's one`)
     if (served.dirPort !== bootstrapRequests || served.beginDir === 0) throw new Error(`refresh went to ${served.dirPort - bootstrapRequests} DirPort(s), ${served.beginDir} BEGIN_DIR`)
+    const refreshedAt = (net.sched.now() / 60_000).toFixed(0)
     step(`at ${(net.sched.now() / 60_000).toFixed(1)} min: ${line} (${served.beginDir} BEGIN_DIR requests to the guard, no DirPort)`)
     // The circuit in use since the crash has been dirty for over 10 minutes (MaxCircuitDirtiness):
     // the next request gets a fresh circuit, built from the new consensus, and the old one closes.
@@ -201,7 +214,21 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     step(`after the refresh: a fresh circuit ${latest.path.join(' -> ')} (the one dirty since the crash is closed)`)
     step(`status: ${tor.statusLine()}`)
     await tor.close()
-    return `bootstrap, page, ${bulkBytes} bytes intact, ${exitNick} crashed → new circuit via ${now.path[2]}, new consensus at ${(net.sched.now() / 60_000).toFixed(0)} min (exit2 joined, ${exitNick} left)`
+
+    // A second user reaches the network only through the unlisted bridge: its descriptor and the
+    // directory come from the bridge (BEGIN_DIR), no authority is asked, every circuit starts there.
+    const dirPortBefore = served.dirPort
+    const bridgeLine = `${RELAYS.find((r) => r.nickname === BRIDGE)!.address}:${OR_PORT} ${toHex(relayKeys[RELAYS.findIndex((r) => r.nickname === BRIDGE)].rsaId)}`
+    const viaBridge = await TorClient.create(bridgeUser.world, { authorities: authKeys.map(dirAuthorityLine), bridges: [bridgeLine], testingNetwork: true })
+    const bridged = (await get(viaBridge, '/')).toString('latin1')
+    if (bridged !== PAGE) throw new Error('page through the bridge differs')
+    const bridgePath = viaBridge.openCircuits.find((c) => !c.circuit.closed)!.path
+    if (bridgePath[0] !== BRIDGE || served.dirPort !== dirPortBefore || served.bridge === 0) {
+      throw new Error(`bridge user: path ${bridgePath.join(' -> ')}, ${served.dirPort - dirPortBefore} DirPort requests, ${served.bridge} to the bridge`)
+    }
+    step(`bridge user: ${served.bridge} directory requests to ${BRIDGE} (its descriptor, key certificates, consensus, microdescriptors), none to an authority; page through ${bridgePath.join(' -> ')}`)
+    await viaBridge.close()
+    return `bootstrap, page, ${bulkBytes} bytes intact, ${exitNick} crashed → new circuit via ${now.path[2]}, new consensus at ${refreshedAt} min (exit2 joined, ${exitNick} left), bridge user via ${BRIDGE}`
   })()
   outcome.catch(() => {})
   let ok = false
@@ -220,6 +247,6 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
 
 export const torSimScenario: Scenario = {
   name: 'tor',
-  summary: 'a Tor network in the sim (3 authorities, 7 relays with generated keys): bootstrap, page, seeded bulk download, exit crash → new circuit, next consensus from the guard',
+  summary: 'a Tor network in the sim (3 authorities, 8 relays with generated keys): bootstrap, page, seeded bulk download, exit crash → new circuit, next consensus from the guard, a user via a bridge',
   run: (opts) => runTorSim(opts),
 }

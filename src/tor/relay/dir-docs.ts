@@ -15,6 +15,7 @@ import { generateRsaPrivateKey } from '../../crypto/rsa-keygen.js'
 import { sha1, sha256 } from '../dir/rsa.js'
 import { formatDirTime } from '../dir/netdoc.js'
 import { SUPPORTED_PROTOCOLS } from '../protocols.js'
+import type { RelayKeys } from './keys.js'
 
 /**
  * Key size of both authority keys in the sim. dir-spec ("directory-authority-operation-formats")
@@ -255,6 +256,38 @@ export function authorityCertificate(a: AuthorityKeys, publishedMs: number, expi
     armour('ID SIGNATURE', rsaSignDigest(a.signing, sha1(idDer))) +
     'dir-key-certification\n'
   return body + armour('SIGNATURE', rsaSignDigest(a.identity, sha1(body)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server descriptors (for sim bridges)
+
+/**
+ * A bridge's own server descriptor (dir-spec §2.1.1), as it answers GET /tor/server/authority on
+ * BEGIN_DIR: router, master-key-ed25519, published, fingerprint, bandwidth, the RSA signing-key,
+ * ntor-onion-key, an exit policy and the RSA router-signature over everything before it. It leaves
+ * out what only C tor checks (the identity-ed25519 certificate, router-sig-ed25519 and the two
+ * onion-key cross-certifications), so it serves sim bridges and our client, which trusts a bridge's
+ * descriptor because it arrives over a channel whose CERTS proved the bridge line's fingerprint.
+ */
+export function serverDescriptor(keys: RelayKeys, r: DirRelayEntry, publishedMs: number): string {
+  checkRelay(r)
+  const idDer = pkcs1Der(keys.rsaIdentity)
+  const fp = hexUpper(sha1(idDer))
+  const bytesPerSecond = r.bandwidth * 1000
+  const body =
+    `router ${r.nickname} ${r.address} ${r.orPort} 0 0\n` +
+    `master-key-ed25519 ${b64NoPad(r.ed25519Id)}\n` +
+    `platform ${r.version ?? SIM_RELAY_VERSION}\n` +
+    `proto ${r.protocols ?? CLIENT_PROTOCOLS}\n` +
+    `published ${formatDirTime(publishedMs)}\n` +
+    `fingerprint ${fp.match(/.{4}/g)!.join(' ')}\n` +
+    `bandwidth ${bytesPerSecond} ${bytesPerSecond} ${bytesPerSecond}\n` +
+    'signing-key\n' +
+    armour('RSA PUBLIC KEY', idDer) +
+    `ntor-onion-key ${Buffer.from(r.ntorOnionKey).toString('base64')}\n` +
+    'reject *:*\n' +
+    'router-signature\n'
+  return body + armour('SIGNATURE', rsaSignDigest(keys.rsaIdentity, sha1(body)))
 }
 
 // ---------------------------------------------------------------------------------------------
