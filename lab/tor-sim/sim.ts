@@ -218,7 +218,8 @@ export async function runTorSim(opts: ScenarioOptions): Promise<TorSimResult> {
     // A second user reaches the network only through the unlisted bridge: its descriptor and the
     // directory come from the bridge (BEGIN_DIR), no authority is asked, every circuit starts there.
     const dirPortBefore = served.dirPort
-    const bridgeLine = `${RELAYS.find((r) => r.nickname === BRIDGE)!.address}:${OR_PORT} ${toHex(relayKeys[RELAYS.findIndex((r) => r.nickname === BRIDGE)].rsaId)}`
+    const b = RELAYS.findIndex((r) => r.nickname === BRIDGE)
+    const bridgeLine = `${RELAYS[b].address}:${OR_PORT} ${toHex(relayKeys[b].rsaId)}`
     const viaBridge = await TorClient.create(bridgeUser.world, { authorities: authKeys.map(dirAuthorityLine), bridges: [bridgeLine], testingNetwork: true })
     const bridged = (await get(viaBridge, '/')).toString('latin1')
     if (bridged !== PAGE) throw new Error('page through the bridge differs')

@@ -157,8 +157,10 @@ export async function stopRecorded(dir: string, log: (l: string) => void = () =>
  * with O_EXCL, taken over only when the process that wrote it is gone. Test files run in parallel
  * processes; without a claim two of them can find the same block free and both start tor on it.
  */
+const claimFile = (base: number) => join(tmpdir(), `sultry-testnet-ports-${base}.claim`)
+
 function claimBlock(base: number): boolean {
-  const file = join(tmpdir(), `sultry-testnet-ports-${base}.claim`)
+  const file = claimFile(base)
   try {
     writeFileSync(file, String(process.pid), { flag: 'wx' })
     return true
@@ -180,7 +182,7 @@ function claimBlock(base: number): boolean {
 
 /** Gives the block back, if this process holds it. */
 export function releaseBlock(base: number): void {
-  const file = join(tmpdir(), `sultry-testnet-ports-${base}.claim`)
+  const file = claimFile(base)
   try {
     if (Number(readFileSync(file, 'utf8')) === process.pid) unlinkSync(file)
   } catch {

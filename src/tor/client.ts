@@ -151,7 +151,7 @@ export class TorClient {
     if (this.closed || this.config.refreshDirectory === false) return
     this.refreshTimer?.cancel()
     const now = this.world.now()
-    const at = retryMs !== undefined ? now + retryMs : refreshTime(this.netdir.consensus, uniformFromBytes(this.world.random(4)))
+    const at = retryMs !== undefined ? now + retryMs : refreshTime(this.netdir.consensus, this.uniform())
     this.world.trace('tor-client-refresh-scheduled', { inMs: Math.max(0, at - now) })
     this.nextRefreshAt = Math.max(now, at)
     this.refreshTimer = this.world.setTimer(Math.max(0, at - now), () => void this.refreshDirectory())
@@ -183,7 +183,7 @@ export class TorClient {
       .then((installed) => {
         this.refreshing = undefined
         if (installed) this.scheduleRefresh()
-        else this.scheduleRefresh(refreshRetryMs(this.netdir.consensus, uniformFromBytes(this.world.random(4))))
+        else this.scheduleRefresh(refreshRetryMs(this.netdir.consensus, this.uniform()))
         return installed
       })
     this.refreshing = p
@@ -223,6 +223,11 @@ export class TorClient {
     )
   }
 
+  /** A uniform draw in [0, 1) from the World's randomness (seeded in sim). */
+  private uniform(): number {
+    return uniformFromBytes(this.world.random(4))
+  }
+
   private notice(line: string): void {
     this.config.notice?.(line)
   }
@@ -257,7 +262,7 @@ export class TorClient {
         (r) => relayWeight(r, 'guard', weights),
       )
       if (!g) break
-      this.guardRecords.push(newGuard(guardId(g), this.world.now(), uniformFromBytes(this.world.random(4))))
+      this.guardRecords.push(newGuard(guardId(g), this.world.now(), this.uniform()))
       this.syncGuards()
     }
     return this.primaryGuards.filter((g) => toHex(g.rsaId) !== toHex(exit.rsaId))

@@ -50,12 +50,24 @@ export interface DirectoryOptions {
 
 const MICRODESC_BATCH = 90 // digests per request keeps URLs short (C tor asks for at most 92)
 
-function assemble(consensus: Consensus, mds: Microdesc[]): NetRelay[] {
-  const byDigest = new Map(mds.map((m) => [m.digest, m]))
+/** A microdescriptor kept for the consensus in use: parsed, and its text for the disk cache. */
+interface HeldMicrodesc {
+  md: Microdesc
+  text: string
+}
+
+function heldByDigest(texts: string[]): Map<string, HeldMicrodesc> {
+  return new Map(texts.map((text) => {
+    const md = parseMicrodesc(text)
+    return [md.digest, { md, text }]
+  }))
+}
+
+function assemble(consensus: Consensus, held: Map<string, HeldMicrodesc>): NetRelay[] {
   const out: NetRelay[] = []
   for (const r of consensus.relays) {
-    const md = byDigest.get(r.microdescDigest)
-    if (md) out.push({ ...r, md })
+    const h = held.get(r.microdescDigest)
+    if (h) out.push({ ...r, md: h.md })
   }
   return out
 }
@@ -64,8 +76,11 @@ export class Directory {
   /** Key certificates last fetched (text as served, for the cache). */
   private certText = ''
   private certs: AuthorityCert[] = []
-  /** Microdescriptor text by digest, for the consensus in use: a refresh fetches only the rest. */
-  private mdTexts = new Map<string, string>()
+  /**
+   * Microdescriptors by digest, parsed and as text (for the cache), for the consensus in use: a
+   * refresh fetches and parses only the rest.
+   */
+  private held = new Map<string, HeldMicrodesc>()
   private current: Consensus | undefined
 
   constructor(
@@ -93,11 +108,10 @@ export class Directory {
       const certText = readFileSync(join(d, 'authority-certs'), 'latin1')
       const certs = parseAuthorityCerts(certText)
       this.verify(consensus, certs)
-      const texts = splitMicrodescs(readFileSync(join(d, 'microdescs'), 'latin1'))
-      const mds = texts.map(parseMicrodesc)
-      const relays = assemble(consensus, mds)
+      const held = heldByDigest(splitMicrodescs(readFileSync(join(d, 'microdescs'), 'latin1')))
+      const relays = assemble(consensus, held)
       if (relays.length < consensus.relays.length) return undefined
-      this.remember(consensus, certText, certs, new Map(mds.map((m, i) => [m.digest, texts[i]])))
+      this.remember(consensus, certText, certs, held)
       return { consensus, relays, from: 'cache' }
     } catch (e) {
       if (e instanceof WireError || e instanceof DirectoryError) return undefined // a damaged cache is refetched
@@ -156,33 +170,30 @@ export class Directory {
     const { consText, consensus, certText, certs } = docs
     progress(40, 'loading microdescriptors')
     const named = new Set(consensus.relays.map((r) => r.microdescDigest))
-    const texts = new Map([...this.mdTexts].filter(([d]) => named.has(d)))
-    const wanted = [...named].filter((d) => !texts.has(d))
+    const held = new Map([...this.held].filter(([d]) => named.has(d)))
+    const wanted = [...named].filter((d) => !held.has(d))
     for (let i = 0; i < wanted.length; i += MICRODESC_BATCH) {
       // Only microdescriptors whose digest the verified consensus names are kept: that authenticates them.
-      for (const text of splitMicrodescs(await get(`/tor/micro/d/${wanted.slice(i, i + MICRODESC_BATCH).join('-')}`))) {
-        const md = parseMicrodesc(text)
-        if (named.has(md.digest)) texts.set(md.digest, text)
-      }
+      const got = heldByDigest(splitMicrodescs(await get(`/tor/micro/d/${wanted.slice(i, i + MICRODESC_BATCH).join('-')}`)))
+      for (const [digest, h] of got) if (named.has(digest)) held.set(digest, h)
       progress(40 + Math.round((40 * Math.min(wanted.length, i + MICRODESC_BATCH)) / wanted.length), 'loading microdescriptors')
     }
-    const mds = [...texts.values()].map(parseMicrodesc)
-    const relays = assemble(consensus, mds)
-    this.remember(consensus, certText, certs, texts)
+    const relays = assemble(consensus, held)
+    this.remember(consensus, certText, certs, held)
     if (this.opts.cacheDir) {
       mkdirSync(this.opts.cacheDir, { recursive: true })
       writeFileSync(join(this.opts.cacheDir, 'authority-certs'), certText, 'latin1')
       writeFileSync(join(this.opts.cacheDir, 'consensus-microdesc'), consText, 'latin1')
-      writeFileSync(join(this.opts.cacheDir, 'microdescs'), [...texts.values()].join(''), 'latin1')
+      writeFileSync(join(this.opts.cacheDir, 'microdescs'), [...held.values()].map((h) => h.text).join(''), 'latin1')
     }
     return { consensus, relays, from: 'network', newMicrodescs: wanted.length }
   }
 
-  private remember(consensus: Consensus, certText: string, certs: AuthorityCert[], texts: Map<string, string>): void {
+  private remember(consensus: Consensus, certText: string, certs: AuthorityCert[], held: Map<string, HeldMicrodesc>): void {
     this.current = consensus
     this.certText = certText
     this.certs = certs
-    this.mdTexts = texts
+    this.held = held
   }
 
   /** The cache if usable, else a fetch. */

@@ -70,23 +70,19 @@ export class RecordReader {
     return [{ kind: 'error', error: WireError.truncated(missing, 'TLS record at end of stream'), offset: this.offset }]
   }
 
-  /** Tries one record at the front of `buf`; returns bytes used (0: need more, or stopped). */
+  /**
+   * Tries one record at the front of `buf`; returns bytes used (0: need more, or stopped). Lengths
+   * are checked before anything is decoded, so the partial record that ends most chunks costs no
+   * exception; a bad header stops the reader as soon as its bytes are here.
+   */
   private take(buf: Uint8Array, events: RecordEvent[]): number {
-    // Most chunks end inside a record: with the header here but not the whole record, check the
-    // header (a bad one must stop us now) and wait, without the exception decodeRecord would throw.
-    if (buf.length >= RECORD_HEADER_LENGTH && buf.length < RECORD_HEADER_LENGTH + ((buf[3] << 8) | buf[4])) {
-      try {
-        decodeRecordHeader(buf)
-        return 0
-      } catch (e) {
-        this.stopped = true
-        events.push({ kind: 'error', error: e as WireError, offset: this.offset })
-        return 0
-      }
-    }
     try {
-      const { record, used } = decodeRecord(buf)
-      events.push({ kind: 'record', record: { ...record, fragment: record.fragment.slice() }, offset: this.offset })
+      // Under 5 bytes decodeRecord still judges the type and version bytes that are here, then says truncated.
+      if (buf.length < RECORD_HEADER_LENGTH) decodeRecord(buf)
+      const { type, legacyVersion, length } = decodeRecordHeader(buf)
+      const used = RECORD_HEADER_LENGTH + length
+      if (buf.length < used) return 0
+      events.push({ kind: 'record', record: { type, legacyVersion, fragment: buf.slice(RECORD_HEADER_LENGTH, used) }, offset: this.offset })
       this.offset += used
       return used
     } catch (e) {
